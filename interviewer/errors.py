@@ -1,0 +1,29 @@
+"""Errors meant for people: each message says what went wrong and what to do next.
+
+Inside the package we raise these `from` their cause; the command line prints the message on one line and
+exits non-zero, the app shows it with `st.error`. Anything else is a bug and is allowed to surface.
+"""
+
+
+class InterviewerError(Exception):
+    """Base of every error whose message is shown to the user as it is."""
+
+
+class ConfigError(InterviewerError):
+    """A setting is missing or invalid."""
+
+
+class KnowledgeError(InterviewerError):
+    """A knowledge document or the index cannot be used."""
+
+
+class QueryError(InterviewerError):
+    """A search query or question text that cannot be used (empty, too long)."""
+
+
+class GraderError(InterviewerError):
+    """A grader could not produce a grade."""
+
+
+class StoreError(InterviewerError):
+    """The transcript store cannot be read or written."""

@@ -1,0 +1,249 @@
+"""The FAISS index of the knowledge base, persisted with a manifest so start-up only rebuilds when needed.
+
+On disk (in `Settings.index_dir`): `questions.faiss` (one vector per bank question), `passages.faiss` (one per
+answer chunk, embedded together with its question), `bank.json` (the questions and passages the vectors stand
+for) and `manifest.json` (format, model, dimension, a SHA-256 per document), written last so a half-written
+index is never taken for a good one. The index is reused while the manifest matches the documents and the
+model; anything else (a changed document, another model, an unreadable file) leads to a rebuild. While a
+document is broken, the last good index is kept rather than rebuilt without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from interviewer.embeddings import Embedder, Progress
+from interviewer.errors import KnowledgeError
+from interviewer.knowledge import Bank, Question, document_paths, load_bank
+
+FORMAT_VERSION = 1
+PASSAGE_WORDS = 120
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of one question's reference answer."""
+
+    question_id: str
+    text: str
+
+
+@dataclass
+class KnowledgeIndex:
+    """The bank, its passages and their vectors, ready to search."""
+
+    questions: tuple[Question, ...]
+    passages: tuple[Passage, ...]
+    question_vectors: faiss.Index
+    passage_vectors: faiss.Index
+    manifest: dict[str, Any]
+    by_id: dict[str, Question] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {question.id: question for question in self.questions}
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What opening the index did, in words a person can read."""
+
+    index: KnowledgeIndex
+    action: str  # "loaded", "built", "rebuilt" or "kept"
+    reasons: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One paragraph for the command line and the app."""
+        index = self.index
+        head = f"{self.action.capitalize()} the index: {len(index.questions)} questions, {len(index.passages)} passages"
+        lines = [head + (f" ({'; '.join(self.reasons)})." if self.reasons else ".")]
+        lines += [f"Problem: {problem}" for problem in self.problems]
+        lines += [f"Note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def chunk_answer(answer: str, max_words: int = PASSAGE_WORDS) -> list[str]:
+    """Split an answer into passages of about `max_words`, on paragraph bounds, never inside a code fence."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    in_fence = False
+    for line in answer.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if not line.strip() and not in_fence:
+            if current:
+                paragraphs.append("\n".join(current))
+                current = []
+            continue
+        current.append(line)
+    if current:
+        paragraphs.append("\n".join(current))
+    passages: list[str] = []
+    words_so_far = 0
+    buffer: list[str] = []
+    for paragraph in paragraphs:
+        words = len(paragraph.split())
+        if buffer and words_so_far + words > max_words:
+            passages.append("\n\n".join(buffer))
+            buffer, words_so_far = [], 0
+        if words > 2 * max_words:
+            tokens = paragraph.split()
+            passages.extend(" ".join(tokens[i : i + max_words]) for i in range(0, len(tokens), max_words))
+            continue
+        buffer.append(paragraph)
+        words_so_far += words
+    if buffer:
+        passages.append("\n\n".join(buffer))
+    return passages
+
+
+def document_hashes(knowledge_dir: Path) -> dict[str, str]:
+    """SHA-256 of each document, by file name: what the manifest compares."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in document_paths(knowledge_dir)}
+
+
+def _flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
+    """Exact inner-product search: at a few thousand passages it is both the fastest and the most accurate."""
+    index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def build_index(bank: Bank, embedder: Embedder, progress: Progress | None = None) -> KnowledgeIndex:
+    """Embed every question and passage of the bank."""
+    passages = [
+        Passage(question.id, chunk) for question in bank.questions for chunk in chunk_answer(question.reference_answer)
+    ]
+    by_id = bank.by_id()
+    texts = [question.question for question in bank.questions]
+    texts += [f"{by_id[passage.question_id].question}\n{passage.text}" for passage in passages]
+    vectors = embedder.encode(texts, progress)
+    dimension = vectors.shape[1]
+    split = len(bank.questions)
+    manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": int(dimension)}
+    return KnowledgeIndex(
+        questions=bank.questions,
+        passages=tuple(passages),
+        question_vectors=_flat_index(vectors[:split], dimension),
+        passage_vectors=_flat_index(vectors[split:], dimension),
+        manifest=manifest,
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file and rename it over the target, so readers never see half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def save_index(index: KnowledgeIndex, directory: Path) -> None:
+    """Persist the index; the manifest goes last and marks the set complete."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").unlink(missing_ok=True)
+    _write_atomically(directory / "questions.faiss", faiss.serialize_index(index.question_vectors).tobytes())
+    _write_atomically(directory / "passages.faiss", faiss.serialize_index(index.passage_vectors).tobytes())
+    bank = {
+        "questions": [question.to_dict() for question in index.questions],
+        "passages": [{"question_id": p.question_id, "text": p.text} for p in index.passages],
+    }
+    _write_atomically(directory / "bank.json", json.dumps(bank, ensure_ascii=False).encode("utf-8"))
+    _write_atomically(directory / "manifest.json", json.dumps(index.manifest, indent=2).encode("utf-8"))
+
+
+def _read_faiss(path: Path) -> faiss.Index:
+    """Deserialize one FAISS file."""
+    return faiss.deserialize_index(np.frombuffer(path.read_bytes(), dtype=np.uint8))
+
+
+def load_index(directory: Path) -> KnowledgeIndex:
+    """Load a saved index and check it is whole; KnowledgeError says what is wrong with it."""
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise KnowledgeError(f"no index in {directory}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        bank = json.loads((directory / "bank.json").read_text(encoding="utf-8"))
+        questions = tuple(Question.from_dict(item) for item in bank["questions"])
+        passages = tuple(Passage(item["question_id"], item["text"]) for item in bank["passages"])
+        question_vectors = _read_faiss(directory / "questions.faiss")
+        passage_vectors = _read_faiss(directory / "passages.faiss")
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+        raise KnowledgeError(f"the index in {directory} is unreadable ({type(error).__name__}: {error})") from error
+    dimension = manifest.get("dimension")
+    if (question_vectors.ntotal, passage_vectors.ntotal) != (len(questions), len(passages)):
+        raise KnowledgeError(f"the index in {directory} does not match its bank (vector counts differ)")
+    if question_vectors.d != dimension or passage_vectors.d != dimension:
+        raise KnowledgeError(f"the index in {directory} has vectors of another dimension than its manifest says")
+    return KnowledgeIndex(questions, passages, question_vectors, passage_vectors, manifest)
+
+
+def _stale_reasons(manifest: dict[str, Any], model: str, hashes: dict[str, str]) -> list[str]:
+    """Why a saved index no longer fits the documents and model (empty when it fits)."""
+    reasons = []
+    if manifest.get("format") != FORMAT_VERSION:
+        reasons.append("index format changed")
+    if manifest.get("model") != model:
+        reasons.append(f"embedding model changed from {manifest.get('model')!r}")
+    old = manifest.get("documents", {})
+    changed = sorted(name for name in hashes.keys() & old.keys() if hashes[name] != old[name])
+    for label, names in (
+        ("changed", changed),
+        ("new", sorted(hashes.keys() - old.keys())),
+        ("removed", sorted(old.keys() - hashes.keys())),
+    ):
+        if names:
+            reasons.append(f"{label}: {', '.join(names)}")
+    return reasons
+
+
+def open_index(
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> IndexReport:
+    """Load the saved index when it is current, else build it; keep the old one when the documents are broken."""
+    hashes = document_hashes(knowledge_dir)
+    if not hashes:
+        raise KnowledgeError(f"No knowledge documents (*.md) in {knowledge_dir}; add one (see knowledge/README.md).")
+    try:
+        existing: KnowledgeIndex | None = load_index(index_dir)
+        reasons = _stale_reasons(existing.manifest, embedder.name, hashes)
+    except KnowledgeError as error:
+        existing, reasons = None, [str(error)]
+    if existing is not None and not reasons and not force:
+        return IndexReport(existing, "loaded")
+    if force and not reasons:
+        reasons = ["rebuild requested"]
+    reusable = existing if existing is not None and existing.manifest.get("model") == embedder.name else None
+    try:
+        bank = load_bank(knowledge_dir)
+    except KnowledgeError as error:
+        if reusable is None:
+            raise
+        return IndexReport(reusable, "kept", tuple(reasons), (str(error),))
+    problems = tuple(str(problem) for problem in bank.problems)
+    if problems and reusable is not None:
+        kept = "kept the last good index until the documents are fixed"
+        return IndexReport(reusable, "kept", (*reasons, kept), problems)
+    action = "rebuilt" if (index_dir / "bank.json").exists() else "built"
+    index = build_index(bank, embedder, progress)
+    broken = {problem.path.name for problem in bank.problems}
+    # Broken documents stay out of the manifest, so every start retries them and reports them again.
+    index.manifest["documents"] = {name: digest for name, digest in hashes.items() if name not in broken}
+    save_index(index, index_dir)
+    return IndexReport(index, action, tuple(reasons), problems, bank.notes)

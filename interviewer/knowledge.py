@@ -1,0 +1,330 @@
+"""Parse the Markdown Q&A documents in `knowledge/` into one deduplicated question bank.
+
+A document is a run of entries, each opened by a line starting with `Q:` (outside code fences). Right after
+that line an entry may carry metadata (`Topic:`, `Key points:`, `STAR:`); the rest, up to the next `Q:`, is
+the reference answer. An entry whose answer holds numbered questions under `###` headings is a question list
+(the source document's first entry): each listed question becomes a bank question with the heading as its
+topic and any words after its question mark as hints. Entries with the same question, in any file, are merged:
+so a curated file can give a topic, key points or an answer to a question that another document only lists,
+without that document being edited. The format is documented in `knowledge/README.md`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interviewer.errors import KnowledgeError
+
+DEFAULT_TOPIC = "Other"
+BEHAVIORAL_TOPIC = "Behavioral"
+STAR_PARTS = ("Situation", "Task", "Action", "Result")
+
+_QUESTION_LINE = re.compile(r"^Q:\s*(.*)$")
+_META_LINE = re.compile(r"^(Topic|Key points|STAR):\s*(.*)$", re.IGNORECASE)
+_ITEM_LINE = re.compile(r"^\s*[-*]\s+(.*)$")
+_HEADING_LINE = re.compile(r"^#{2,4}\s+(.*?)\s*#*\s*$")
+_NUMBERED_LINE = re.compile(r"^\s*\d+[.)]\s+(.*\?)(.*)$")
+_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One bank question with everything a grader needs to judge an answer to it."""
+
+    id: str
+    question: str
+    topic: str
+    reference_answer: str
+    key_points: tuple[str, ...]
+    source: str
+    reference_source: str | None = None
+    star: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+
+    @property
+    def is_behavioral(self) -> bool:
+        """Behavioral questions are judged on the STAR rubric rather than a technical reference."""
+        return bool(self.star) or self.topic.casefold() == BEHAVIORAL_TOPIC.casefold()
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape used by the command line and the stored bank."""
+        return {
+            "id": self.id,
+            "question": self.question,
+            "topic": self.topic,
+            "reference_answer": self.reference_answer,
+            "key_points": list(self.key_points),
+            "source": self.source,
+            "reference_source": self.reference_source,
+            "star": list(self.star),
+            "hints": list(self.hints),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Question:
+        """Inverse of `to_dict`."""
+        return cls(
+            id=str(data["id"]),
+            question=str(data["question"]),
+            topic=str(data["topic"]),
+            reference_answer=str(data["reference_answer"]),
+            key_points=tuple(data.get("key_points") or ()),  # type: ignore[arg-type]
+            source=str(data["source"]),
+            reference_source=data.get("reference_source"),  # type: ignore[arg-type]
+            star=tuple(data.get("star") or ()),  # type: ignore[arg-type]
+            hints=tuple(data.get("hints") or ()),  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class Entry:
+    """What one document says about one question; entries are merged into `Question`s."""
+
+    question: str
+    source: str
+    topic: str | None = None
+    answer: str = ""
+    key_points: list[str] = field(default_factory=list)
+    star: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A document that could not be used, with a message that names it."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Bank:
+    """The merged question bank plus what went wrong on the way."""
+
+    questions: tuple[Question, ...]
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def by_id(self) -> dict[str, Question]:
+        """Questions keyed by their stable id."""
+        return {question.id: question for question in self.questions}
+
+    def topics(self) -> list[str]:
+        """Topics in the order they first appear."""
+        return list(dict.fromkeys(question.topic for question in self.questions))
+
+
+def normalize_question(text: str) -> str:
+    """The key under which two wordings of the same question are merged (case, quotes, spacing ignored)."""
+    text = text.casefold().replace("`", "")
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
+
+
+def question_id(text: str) -> str:
+    """A stable, readable id: the first words of the question and a short hash of its normal form."""
+    normal = normalize_question(text)
+    slug = "-".join(normal.split()[:6])[:48].strip("-") or "q"
+    digest = hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6]
+    return f"{slug}-{digest}"
+
+
+def topic_from_heading(heading: str) -> str:
+    """'TensorFlow-Specific Questions' -> 'TensorFlow'; the list's headings name the topics."""
+    topic = re.sub(r"\s*questions\s*$", "", heading.strip(), flags=re.IGNORECASE)
+    topic = re.sub(r"-specific$", "", topic, flags=re.IGNORECASE)
+    return topic.strip() or DEFAULT_TOPIC
+
+
+def read_document(path: Path) -> str:
+    """Read a document as UTF-8; name the file and the byte offset when it is not."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise KnowledgeError(
+            f"{path.name}: not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8 and retry."
+        ) from error
+
+
+def _split_entries(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, end) line ranges of the entries, ignoring `Q:` inside code fences."""
+    starts: list[int] = []
+    in_fence = False
+    for number, line in enumerate(lines):
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and _QUESTION_LINE.match(line):
+            starts.append(number)
+    return [(start, end) for start, end in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def _read_metadata(lines: list[str], start: int, end: int, entry: Entry) -> int:
+    """Fill topic, key points and STAR from the lines after the `Q:` line; return where the answer starts."""
+    section: list[str] | None = None
+    number = start
+    while number < end:
+        line = lines[number]
+        meta = _META_LINE.match(line)
+        item = _ITEM_LINE.match(line)
+        if meta:
+            name, value = meta.group(1).casefold(), meta.group(2).strip()
+            if name == "topic":
+                entry.topic = value or None
+                section = None
+            else:
+                section = entry.key_points if name == "key points" else entry.star
+        elif item and section is not None:
+            section.append(item.group(1).strip())
+        else:
+            break
+        number += 1
+    return number
+
+
+def _listed_questions(lines: list[str], start: int, end: int, location: str) -> list[Entry]:
+    """Numbered questions under `###` headings in an answer: the question-list form."""
+    found: list[Entry] = []
+    heading: str | None = None
+    in_fence = False
+    for number in range(start, end):
+        line = lines[number]
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if match := _HEADING_LINE.match(line):
+            heading = match.group(1)
+        elif heading and (match := _NUMBERED_LINE.match(line)):
+            hints = [hint.strip() for hint in match.group(2).split(",") if hint.strip()]
+            found.append(
+                Entry(
+                    question=match.group(1).strip(),
+                    source=f"{location}:{number + 1}",
+                    topic=topic_from_heading(heading),
+                    hints=hints,
+                )
+            )
+    return found
+
+
+def parse_document(path: Path, label: str | None = None) -> list[Entry]:
+    """Every entry of one document; raise KnowledgeError naming the file when it holds none."""
+    label = label or path.name
+    text = read_document(path)
+    if not text.strip():
+        raise KnowledgeError(f"{label}: the file is empty; add questions as 'Q: ...' lines or remove it.")
+    lines = text.splitlines()
+    entries: list[Entry] = []
+    for start, end in _split_entries(lines):
+        question = _QUESTION_LINE.match(lines[start]).group(1).strip()  # type: ignore[union-attr]
+        entry = Entry(question=question, source=f"{label}:{start + 1}")
+        body_start = _read_metadata(lines, start + 1, end, entry)
+        listed = _listed_questions(lines, body_start, end, label)
+        if listed:
+            entries.extend(listed)
+            continue
+        if not question:
+            raise KnowledgeError(f"{label}:{start + 1}: a 'Q:' line with no question after it.")
+        entry.answer = "\n".join(lines[body_start:end]).strip()
+        entries.append(entry)
+    if not entries:
+        raise KnowledgeError(
+            f"{label}: no question found; each question must start a line with 'Q: ' (see knowledge/README.md)."
+        )
+    return entries
+
+
+def _star_reference(star: list[str]) -> str:
+    """The STAR rubric written out as the reference a behavioral answer is graded against."""
+    lines = ["A strong answer tells one real story in STAR form:"]
+    lines += [f"- {part}" for part in star]
+    return "\n".join(lines)
+
+
+def _merge(entries: list[Entry]) -> tuple[list[Question], list[str]]:
+    """Merge entries by normalized question; the first document to say a thing wins, later ones fill gaps."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(normalize_question(entry.question), []).append(entry)
+    questions: list[Question] = []
+    notes: list[str] = []
+    for group in groups.values():
+        first = group[0]
+        answered = [entry for entry in group if entry.answer]
+        if len(answered) > 1:
+            ignored = ", ".join(entry.source for entry in answered[1:])
+            notes.append(f"{first.question!r} is answered more than once; using {answered[0].source}, not {ignored}.")
+        star = next((entry.star for entry in group if entry.star), [])
+        hints = next((entry.hints for entry in group if entry.hints), [])
+        answer = answered[0].answer if answered else (_star_reference(star) if star else "")
+        questions.append(
+            Question(
+                id=question_id(first.question),
+                question=first.question,
+                topic=next((entry.topic for entry in group if entry.topic), DEFAULT_TOPIC),
+                reference_answer=answer,
+                key_points=tuple(next((e.key_points for e in group if e.key_points), hints)),
+                source=first.source,
+                reference_source=answered[0].source if answered else None,
+                star=tuple(star),
+                hints=tuple(hints),
+            )
+        )
+    return questions, notes
+
+
+def _canonical_topics(questions: list[Question]) -> list[Question]:
+    """Spell each topic the way it first appears, so 'performance optimization' joins its group."""
+    spelling: dict[str, str] = {}
+    result = []
+    for question in questions:
+        topic = spelling.setdefault(question.topic.casefold(), question.topic)
+        result.append(question if topic == question.topic else _replace_topic(question, topic))
+    return result
+
+
+def _replace_topic(question: Question, topic: str) -> Question:
+    """A copy of the question under another spelling of its topic."""
+    data = question.to_dict()
+    data["topic"] = topic
+    return Question.from_dict(data)
+
+
+def document_paths(knowledge_dir: Path) -> list[Path]:
+    """The documents of a knowledge folder in the order they are read: Markdown files by name, no README."""
+    if not knowledge_dir.is_dir():
+        raise KnowledgeError(f"Knowledge folder {knowledge_dir} does not exist; create it and add Q&A documents.")
+    return sorted(path for path in knowledge_dir.glob("*.md") if path.is_file() and path.name.casefold() != "readme.md")
+
+
+def load_bank(knowledge_dir: Path) -> Bank:
+    """Parse every document; broken ones become problems, the rest still make a bank."""
+    paths = document_paths(knowledge_dir)
+    if not paths:
+        raise KnowledgeError(f"No knowledge documents (*.md) in {knowledge_dir}; add one (see knowledge/README.md).")
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            entries.extend(parse_document(path))
+        except KnowledgeError as error:
+            problems.append(Problem(path, str(error)))
+    if not entries:
+        raise KnowledgeError("No usable question in any knowledge document: " + "; ".join(map(str, problems)))
+    questions, notes = _merge(entries)
+    unanswered = [question.source for question in questions if not question.reference_answer]
+    if unanswered:
+        shown = ", ".join(unanswered[:3]) + (", ..." if len(unanswered) > 3 else "")
+        notes.append(
+            f"{len(unanswered)} question(s) have no reference answer yet ({shown}); "
+            "they are graded against the closest passages of the knowledge base."
+        )
+    return Bank(tuple(_canonical_topics(questions)), tuple(problems), tuple(notes))
