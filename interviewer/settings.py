@@ -5,7 +5,7 @@ user of the library) gets other behaviour simply by building other settings. `IN
 state (index, transcripts, settings file) at once, which is what the tests set.
 
 Precedence, lowest first: built-in defaults, `$INTERVIEWER_HOME/settings.toml`, `.streamlit/secrets.toml` in
-the project, environment variables, keyword overrides passed to `load_settings`.
+the project (or the file named by `INTERVIEWER_SECRETS_FILE`), environment variables, keyword overrides passed to `load_settings`.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     home = Path(overrides.get("home") or env_values.get("home") or Settings.model_fields["home"].default)
     values: dict[str, Any] = {}
     values.update(_from_secrets(_read_toml(home / "settings.toml")))
-    values.update(_from_secrets(_read_toml(PROJECT_ROOT / ".streamlit" / "secrets.toml")))
+    secrets_file = Path(environ.get("INTERVIEWER_SECRETS_FILE") or PROJECT_ROOT / ".streamlit" / "secrets.toml")
+    values.update(_from_secrets(_read_toml(secrets_file)))
     values.update(env_values)
     values.update({key: value for key, value in overrides.items() if value is not None})
     values["home"] = home

@@ -1,0 +1,43 @@
+# Two entry points for people: `make run` (the app) and `make test` (lint and the test suite).
+# Both start from nothing but Python 3.11: they create .venv, install the pinned requirements and build the
+# knowledge index when it is missing.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+PORT ?= 8501
+
+.PHONY: install index run test lint fmt bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	$(PY) -m interviewer ingest
+
+run: index
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+fmt: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: install
+	$(PY) -m bench.knowledge
+
+clean:
+	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache
