@@ -121,21 +121,52 @@ def _flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
     return index
 
 
-def build_index(bank: Bank, embedder: Embedder, progress: Progress | None = None) -> KnowledgeIndex:
-    """Embed every question and passage of the bank."""
-    passages = [
-        Passage(question.id, chunk) for question in bank.questions for chunk in chunk_answer(question.reference_answer)
+def _embedding_texts(questions: tuple[Question, ...], passages: tuple[Passage, ...]) -> list[str]:
+    """What is embedded: each question alone, then each passage together with its question."""
+    by_id = {question.id: question for question in questions}
+    texts = [question.question for question in questions]
+    return texts + [f"{by_id[passage.question_id].question}\n{passage.text}" for passage in passages]
+
+
+def known_vectors(index: KnowledgeIndex) -> dict[str, np.ndarray]:
+    """The vectors of a built index by the text they embed, so a rebuild only encodes what changed."""
+    vectors = [
+        index.question_vectors.reconstruct_n(0, index.question_vectors.ntotal),
+        index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal),
     ]
-    by_id = bank.by_id()
-    texts = [question.question for question in bank.questions]
-    texts += [f"{by_id[passage.question_id].question}\n{passage.text}" for passage in passages]
-    vectors = embedder.encode(texts, progress)
+    texts = _embedding_texts(index.questions, index.passages)
+    return dict(zip(texts, np.vstack(vectors), strict=True))
+
+
+def _encode_new(
+    texts: list[str], embedder: Embedder, known: dict[str, np.ndarray], progress: Progress | None
+) -> np.ndarray:
+    """Encode the texts not already in `known`; reuse the rest."""
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    fresh = dict(zip(missing, embedder.encode(missing, progress), strict=True)) if missing else {}
+    if progress and not missing:
+        progress(len(texts), len(texts))
+    return np.vstack([fresh[text] if text in fresh else known[text] for text in texts]).astype(np.float32)
+
+
+def build_index(
+    bank: Bank,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    known: dict[str, np.ndarray] | None = None,
+) -> KnowledgeIndex:
+    """Embed every question and passage of the bank, reusing `known` vectors of the same model."""
+    passages = tuple(
+        Passage(question.id, chunk) for question in bank.questions for chunk in chunk_answer(question.reference_answer)
+    )
+    texts = _embedding_texts(bank.questions, passages)
+    vectors = _encode_new(texts, embedder, known or {}, progress)
     dimension = vectors.shape[1]
     split = len(bank.questions)
     manifest = {"format": FORMAT_VERSION, "model": embedder.name, "dimension": int(dimension)}
     return KnowledgeIndex(
         questions=bank.questions,
-        passages=tuple(passages),
+        passages=passages,
         question_vectors=_flat_index(vectors[:split], dimension),
         passage_vectors=_flat_index(vectors[split:], dimension),
         manifest=manifest,
@@ -241,7 +272,8 @@ def open_index(
         kept = "kept the last good index until the documents are fixed"
         return IndexReport(reusable, "kept", (*reasons, kept), problems)
     action = "rebuilt" if (index_dir / "bank.json").exists() else "built"
-    index = build_index(bank, embedder, progress)
+    known = known_vectors(reusable) if reusable is not None and not force else None
+    index = build_index(bank, embedder, progress, known)
     broken = {problem.path.name for problem in bank.problems}
     # Broken documents stay out of the manifest, so every start retries them and reports them again.
     index.manifest["documents"] = {name: digest for name, digest in hashes.items() if name not in broken}

@@ -162,7 +162,7 @@ def _split_entries(lines: list[str]) -> list[tuple[int, int]]:
             in_fence = not in_fence
         elif not in_fence and _QUESTION_LINE.match(line):
             starts.append(number)
-    return [(start, end) for start, end in zip(starts, [*starts[1:], len(lines)], strict=True)]
+    return list(zip(starts, [*starts[1:], len(lines)], strict=False))
 
 
 def _read_metadata(lines: list[str], start: int, end: int, entry: Entry) -> int:

@@ -4,8 +4,9 @@ Every other module receives a frozen `Settings` and never looks at `os.environ` 
 user of the library) gets other behaviour simply by building other settings. `INTERVIEWER_HOME` moves all
 state (index, transcripts, settings file) at once, which is what the tests set.
 
-Precedence, lowest first: built-in defaults, `$INTERVIEWER_HOME/settings.toml`, `.streamlit/secrets.toml` in
-the project (or the file named by `INTERVIEWER_SECRETS_FILE`), environment variables, keyword overrides passed to `load_settings`.
+Precedence, lowest first: built-in defaults, `$INTERVIEWER_HOME/settings.toml`, the project's
+`.streamlit/secrets.toml` (or the file named by `INTERVIEWER_SECRETS_FILE`), environment variables, and
+keyword overrides passed to `load_settings`.
 """
 
 from __future__ import annotations

