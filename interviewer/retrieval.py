@@ -96,15 +96,28 @@ def search(index: KnowledgeIndex, embedder: Embedder, query: str, k: int = 5, ma
 def match_question(
     index: KnowledgeIndex, embedder: Embedder, question: str, threshold: float
 ) -> tuple[Question | None, float]:
-    """The bank question that the text asks (exact wording first, then by meaning above the threshold)."""
+    """The bank question that the text asks: exact wording first, then by meaning above the threshold.
+
+    A question's score is the best cosine of the text against the question itself or any of its passages, so
+    a paraphrase that echoes the answer's vocabulary ("teacher and student") still finds its question.
+    """
     wanted = normalize_question(question)
     for candidate in index.questions:
         if normalize_question(candidate.question) == wanted:
             return candidate, 1.0
-    best = _search(index.question_vectors, embedder.encode([question]), 1)
-    if best and best[0][1] >= threshold:
-        return index.questions[best[0][0]], best[0][1]
-    return None, best[0][1] if best else 0.0
+    vector = embedder.encode([question])
+    scores: dict[str, float] = {}
+    for position, score in _search(index.question_vectors, vector, 5):
+        question_id = index.questions[position].id
+        scores[question_id] = max(score, scores.get(question_id, -1.0))
+    for position, score in _search(index.passage_vectors, vector, 10):
+        question_id = index.passages[position].question_id
+        scores[question_id] = max(score, scores.get(question_id, -1.0))
+    if not scores:
+        return None, 0.0
+    best_id = max(scores, key=scores.__getitem__)
+    best = scores[best_id]
+    return (index.by_id[best_id] if best >= threshold else None), best
 
 
 def find_reference(

@@ -65,10 +65,10 @@ class Settings(BaseModel):
         description="A local sentence-transformers model directory (nothing is downloaded).",
     )
     match_threshold: float = Field(
-        default=0.72,
+        default=0.45,
         ge=0.0,
         le=1.0,
-        description="Cosine similarity above which a free-form question counts as a bank question.",
+        description="Cosine similarity from which a free-form question counts as a bank question.",
     )
     max_query_chars: int = Field(default=2000, gt=0, description="Longest search query accepted.")
     grader: GraderMode = "auto"

@@ -1,0 +1,41 @@
+"""Clean a candidate's answer before any grader sees it: the answer is untrusted text of any size.
+
+Both graders take the `CleanAnswer` this module makes, so control characters, huge pastes and empty input are
+handled once, the same way, and the person is told what happened (the `truncated` flag).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_ANSWER_CHARS = 6000
+"""Longer answers are cut before grading: a spoken interview answer is a few hundred words."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+@dataclass(frozen=True)
+class CleanAnswer:
+    """The answer as graded, and whether it had to be cut."""
+
+    text: str
+    truncated: bool
+    original_chars: int
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing but whitespace, control characters or symbols."""
+        return not any(char.isalnum() for char in self.text)
+
+
+def clean_answer(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> CleanAnswer:
+    """Drop control and invisible direction characters, normalise Unicode, cut to `max_chars` on a word bound."""
+    text = unicodedata.normalize("NFKC", answer)
+    text = _CONTROL.sub(" ", text).replace("\r\n", "\n").strip()
+    truncated = len(text) > max_chars
+    if truncated:
+        cut = text[:max_chars]
+        text = cut[: cut.rfind(" ")] if " " in cut[-200:] else cut
+    return CleanAnswer(text=text, truncated=truncated, original_chars=len(answer))

@@ -1,0 +1,100 @@
+"""The grade: one validated object, the same from the LLM grader and the offline grader.
+
+`Assessment` is what a grader judges; its JSON schema is what the LLM is asked to produce (evidence and key
+points come before the scores, so the model reasons before it scores), and it validates what comes back.
+`Grade` adds where the assessment came from: which grader, against which reference, and any notice the
+person should see (for example that the LLM was unreachable and the grade is offline). The store saves it,
+the app and the command line render it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Flag = Literal[
+    "empty",
+    "restates_question",
+    "off_topic",
+    "keyword_list",
+    "instructions_to_grader",
+    "truncated",
+    "score_capped",
+]
+"""Observations about an answer that a person (and the grade's consumer) should know about."""
+
+FLAG_LABELS: dict[str, str] = {
+    "empty": "no answer given",
+    "restates_question": "restates the question",
+    "off_topic": "off topic",
+    "keyword_list": "a bare list of keywords",
+    "instructions_to_grader": "possible attempt to instruct the grader",
+    "truncated": "answer was too long and was cut before grading",
+    "score_capped": "score capped: the LLM grade disagreed with the offline check",
+}
+
+Score = float
+
+
+def _score_field(description: str) -> Score:
+    """A 0-5 score with its meaning, which goes into the JSON schema the LLM sees."""
+    return Field(ge=0, le=5, description=description)
+
+
+class CriterionScores(BaseModel):
+    """Scores per rubric criterion, each 0-5."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correctness: Score = _score_field("Are the statements technically right? 0 wrong or none, 5 fully right.")
+    completeness: Score = _score_field("How many of the key points are covered? 0 none, 5 all.")
+    depth: Score = _score_field("Depth and examples: mechanisms, trade-offs, concrete cases. 0 none, 5 expert.")
+    communication: Score = _score_field("Clear, structured, concise. 0 incoherent, 5 crisp.")
+
+
+class Assessment(BaseModel):
+    """A grader's judgement of one answer against its reference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reasoning: str = Field(
+        description="Brief reasoning first: compare the answer with the reference and each key point."
+    )
+    key_points_covered: list[str] = Field(description="Key points the answer covers, copied from the list given.")
+    key_points_missed: list[str] = Field(description="Key points the answer misses, copied from the list given.")
+    criteria: CriterionScores
+    score: Score = _score_field("Overall score 0-5, consistent with the criteria; length earns nothing.")
+    strengths: str = Field(description="What was good, one or two sentences addressed to the candidate.")
+    improvements: str = Field(description="What to add or fix, one or two sentences addressed to the candidate.")
+    model_answer: str = Field(description="A concise model answer (under 150 words) a strong candidate would give.")
+    flags: list[Flag] = Field(
+        default_factory=list,
+        description="Any of: empty, restates_question, off_topic, keyword_list, instructions_to_grader.",
+    )
+
+    @field_validator("flags")
+    @classmethod
+    def _unique_flags(cls, flags: list[Flag]) -> list[Flag]:
+        """Each flag once, in first-seen order."""
+        return list(dict.fromkeys(flags))
+
+
+class ReferenceInfo(BaseModel):
+    """What the answer was graded against."""
+
+    question_id: str | None = Field(default=None, description="The bank question, when one matched.")
+    sources: list[str] = Field(default_factory=list, description="file:line of the reference text.")
+
+
+class Grade(Assessment):
+    """An assessment with its provenance: the object saved, exported and shown."""
+
+    grader: str = Field(description="'llm:<model>' or 'offline'.")
+    reference: ReferenceInfo = Field(default_factory=ReferenceInfo)
+    notice: str | None = Field(default=None, description="Something the person must know, e.g. a fallback.")
+
+    @property
+    def flag_labels(self) -> list[str]:
+        """The flags in words."""
+        return [FLAG_LABELS[flag] for flag in self.flags]
