@@ -113,7 +113,7 @@ def document_hashes(knowledge_dir: Path) -> dict[str, str]:
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in document_paths(knowledge_dir)}
 
 
-def _flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
+def flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
     """Exact inner-product search: at a few thousand passages it is both the fastest and the most accurate."""
     index = faiss.IndexFlatIP(dimension)
     if len(vectors):
@@ -121,7 +121,7 @@ def _flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
     return index
 
 
-def _embedding_texts(questions: tuple[Question, ...], passages: tuple[Passage, ...]) -> list[str]:
+def embedding_texts(questions: tuple[Question, ...], passages: tuple[Passage, ...]) -> list[str]:
     """What is embedded: each question alone, then each passage together with its question."""
     by_id = {question.id: question for question in questions}
     texts = [question.question for question in questions]
@@ -134,7 +134,7 @@ def known_vectors(index: KnowledgeIndex) -> dict[str, np.ndarray]:
         index.question_vectors.reconstruct_n(0, index.question_vectors.ntotal),
         index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal),
     ]
-    texts = _embedding_texts(index.questions, index.passages)
+    texts = embedding_texts(index.questions, index.passages)
     return dict(zip(texts, np.vstack(vectors), strict=True))
 
 
@@ -159,7 +159,7 @@ def build_index(
     passages = tuple(
         Passage(question.id, chunk) for question in bank.questions for chunk in chunk_answer(question.reference_answer)
     )
-    texts = _embedding_texts(bank.questions, passages)
+    texts = embedding_texts(bank.questions, passages)
     vectors = _encode_new(texts, embedder, known or {}, progress)
     dimension = vectors.shape[1]
     split = len(bank.questions)
@@ -167,8 +167,8 @@ def build_index(
     return KnowledgeIndex(
         questions=bank.questions,
         passages=passages,
-        question_vectors=_flat_index(vectors[:split], dimension),
-        passage_vectors=_flat_index(vectors[split:], dimension),
+        question_vectors=flat_index(vectors[:split], dimension),
+        passage_vectors=flat_index(vectors[split:], dimension),
         manifest=manifest,
     )
 

@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print figures (recorded in docs/BENCHMARKS.md)."""

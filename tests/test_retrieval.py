@@ -1,0 +1,88 @@
+"""Finding references: paraphrased bank questions, unknown questions, and queries that cannot be searched."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer.errors import QueryError
+from interviewer.index import KnowledgeIndex, open_index
+from interviewer.retrieval import find_reference, match_question, search
+from interviewer.settings import Settings
+
+# Paraphrases written for these tests; each names the bank question it must find.
+PARAPHRASES = [
+    ("How is TF2 different from TF1?", "Can you explain the difference between TensorFlow 1.x and TensorFlow 2.x?"),
+    ("Explain knowledge distillation with a teacher and a student network.", "what is model distillation in deep"),
+    ("What does autoregressive mean in ML?", 'in machine learning, what does the term "autoregressive" mean?'),
+    ("Why would you put @tf.function on a Python function?", "How do you use TensorFlow's `tf.function` decorator"),
+    ("How do you make a TF model smaller?", "What techniques can you use to reduce the size of a TensorFlow model?"),
+    ("Which metrics matter when measuring inference performance?", "How do you evaluate the performance of a model"),
+    ("How would you ship a Keras model to an Android phone?", "How do you convert a trained TensorFlow model to"),
+    ("Tell me how you keep learning about new ML tools.", "How do you stay updated with the latest advancements"),
+    ("Why cache keys and values when a transformer generates text?", "What is the KV cache in autoregressive"),
+    ("Does eval() turn off gradient tracking in PyTorch?", "In PyTorch, what is the difference between `model.eval()`"),
+]
+
+
+@pytest.fixture
+def index(indexed_settings: Settings, embedder) -> KnowledgeIndex:
+    return open_index(indexed_settings.knowledge_dir, indexed_settings.index_dir, embedder).index
+
+
+@pytest.mark.parametrize(("wording", "expected"), PARAPHRASES)
+def test_a_paraphrased_question_finds_its_bank_question(
+    index: KnowledgeIndex, embedder, indexed_settings: Settings, wording: str, expected: str
+) -> None:
+    question, score = match_question(index, embedder, wording, indexed_settings.match_threshold)
+    assert question is not None, f"{wording!r} matched nothing (best score {score:.3f})"
+    assert question.question.startswith(expected)
+
+
+def test_the_exact_wording_matches_with_full_confidence(index: KnowledgeIndex, embedder) -> None:
+    wanted = index.questions[10]
+    question, score = match_question(index, embedder, wanted.question.upper() + "  ", 0.99)
+    assert question == wanted and score == 1.0
+
+
+def test_a_bank_question_gives_its_own_answer_and_key_points(
+    index: KnowledgeIndex, embedder, indexed_settings: Settings
+) -> None:
+    reference = find_reference(index, embedder, "How is TF2 different from TF1?", indexed_settings.match_threshold)
+    assert reference.question is not None
+    assert reference.text == reference.question.reference_answer
+    assert reference.key_points == reference.question.key_points
+    assert reference.sources == (reference.question.reference_source,)
+
+
+@pytest.mark.parametrize("unrelated", ["What is the capital of France?", "How does a hash map handle collisions?"])
+def test_an_unrelated_question_matches_no_bank_question(
+    index: KnowledgeIndex, embedder, indexed_settings: Settings, unrelated: str
+) -> None:
+    question, _ = match_question(index, embedder, unrelated, indexed_settings.match_threshold)
+    assert question is None
+
+
+def test_a_question_outside_the_bank_is_graded_against_the_best_passages(
+    index: KnowledgeIndex, embedder, indexed_settings: Settings
+) -> None:
+    reference = find_reference(index, embedder, "Which GPU memory layouts speed up convolutions?", 0.99)
+    assert reference.question is None
+    assert len(reference.sources) == 3 and reference.text
+
+
+def test_search_returns_one_hit_per_question_best_first(index: KnowledgeIndex, embedder) -> None:
+    hits = search(index, embedder, "int8 quantization calibration", k=5)
+    assert len(hits) == 5
+    assert len({hit.question.id for hit in hits}) == 5
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert "quantiz" in hits[0].question.question.lower() + hits[0].answer.lower()
+    assert set(hits[0].to_dict()) >= {"question", "answer", "topic", "source", "score"}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "The query is empty"), ("   \n", "The query is empty"), ("x" * 100_000, "100,000 characters long")],
+)
+def test_unusable_queries_get_a_clear_message(index: KnowledgeIndex, embedder, query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        search(index, embedder, query)
