@@ -1,0 +1,138 @@
+"""A local HTTP server that speaks the OpenAI chat-completions protocol, with scripted replies and faults.
+
+The graders are tested against it over real HTTP through the real `openai` client: nothing in the project is
+patched. Each request takes the next step of the script (the last step repeats); every request is recorded so
+tests can assert what was sent (the fenced answer, the reference, the temperature, the key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Step:
+    """What the server does for one request."""
+
+    content: str | None = None  # assistant message text
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+    reset: bool = False  # close the connection without answering
+    error_body: dict[str, Any] | None = None
+
+
+def reply(data: dict[str, Any] | str, **kwargs: Any) -> Step:
+    """A 200 reply whose assistant message is `data` (JSON-encoded when it is a dict)."""
+    return Step(content=data if isinstance(data, str) else json.dumps(data), **kwargs)
+
+
+def failure(status: int, **kwargs: Any) -> Step:
+    """An HTTP error in the OpenAI error shape."""
+    body = {"error": {"message": f"scripted {status}", "type": "server_error", "code": None}}
+    return Step(status=status, error_body=body, **kwargs)
+
+
+def valid_assessment(score: float = 3.5, **changes: Any) -> dict[str, Any]:
+    """A reply that passes validation; `changes` override fields."""
+    data: dict[str, Any] = {
+        "reasoning": "The answer covers batching and its latency trade-off but not padding.",
+        "key_points_covered": ["Groups requests into one batch"],
+        "key_points_missed": ["Padding or bucketing for variable shapes"],
+        "criteria": {"correctness": 4, "completeness": 3, "depth": 3, "communication": 4},
+        "score": score,
+        "strengths": "You explained why batching raises throughput.",
+        "improvements": "Say how variable-length inputs are padded or bucketed.",
+        "model_answer": "Dynamic batching groups concurrent requests ...",
+        "flags": [],
+    }
+    data.update(changes)
+    return data
+
+
+class FakeLLM:
+    """The server, its script and its record of requests."""
+
+    def __init__(self, *steps: Step) -> None:
+        self.script = list(steps) or [reply(valid_assessment())]
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        handler = self._handler()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """What to put in the settings' `llm_base_url`."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next_step(self, body: dict[str, Any], headers: dict[str, str]) -> Step:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                step = fake._next_step(body, {k.lower(): v for k, v in self.headers.items()})
+                if step.delay:
+                    time.sleep(step.delay)
+                if step.reset:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if step.status != 200:
+                    payload = json.dumps(step.error_body or {}).encode()
+                else:
+                    payload = json.dumps(
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion",
+                            "created": int(time.time()),
+                            "model": body.get("model", "fake"),
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "message": {"role": "assistant", "content": step.content},
+                                    "finish_reason": "stop",
+                                }
+                            ],
+                            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                        }
+                    ).encode()
+                self.send_response(step.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in step.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                    self.wfile.write(payload)
+
+        return Handler
