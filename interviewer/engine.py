@@ -1,0 +1,324 @@
+"""The interview: choose questions, ask them, grade answers, follow up on what was missed, record every turn.
+
+The app and the terminal round both drive this one engine. It keeps no state of its own between calls: what
+to ask next is derived from the store (the round's planned questions, its turns, its pending follow-up), so a
+round survives a closed tab or a killed process and can be resumed, and two sessions never share anything but
+the database.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from interviewer.answers import clean_answer
+from interviewer.embeddings import Embedder
+from interviewer.errors import GraderError, QueryError
+from interviewer.grade import Grade
+from interviewer.grading import GradingService
+from interviewer.index import KnowledgeIndex
+from interviewer.knowledge import Question
+from interviewer.prompts import render
+from interviewer.retrieval import Reference
+from interviewer.settings import Settings
+from interviewer.store import RoundRecord, Store, Turn
+
+Mode = Literal["practice", "mock"]
+
+FOLLOW_UP_BELOW = 4.0
+"""A partial answer (at least 1, below this) to a main question gets one follow-up question."""
+FOCUS_MIN_SCORE = 0.25
+"""A question is about a free-text focus when its similarity reaches this."""
+WEAK_BELOW = 3.0
+"""Questions scored below this are worth retrying."""
+
+
+@dataclass(frozen=True)
+class RoundOptions:
+    """How a person asked for a round."""
+
+    topics: tuple[str, ...] = ()
+    focus: str | None = None
+    count: int = 5
+    mode: Mode = "practice"
+    retry_weak: bool = False
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The question the candidate must answer now."""
+
+    round_id: str
+    position: int
+    kind: Literal["question", "follow_up"]
+    question: str
+    topic: str
+    question_id: str | None
+    number: int  # 1-based index of the main question
+    total: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What answering (or skipping) produced."""
+
+    turn: Turn
+    saved: bool
+    next_prompt: Prompt | None
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    topic: str
+    average: float
+    answered: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The end-of-round report."""
+
+    round_id: str
+    average: float | None
+    by_topic: list[TopicScore]
+    weakest_key_points: list[tuple[str, int]]
+    retry: list[Turn]
+    skipped: int
+    answered: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Interviewer:
+    """Runs rounds over the knowledge index, the grading service and the store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        grading: GradingService,
+        store: Store,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.grading = grading
+        self.store = store
+        self.rng = rng or random.Random()
+
+    # -- choosing questions -------------------------------------------------------------------------------
+
+    def topics(self) -> list[str]:
+        """Topics of the bank in order of first appearance."""
+        return list(dict.fromkeys(question.topic for question in self.index.questions))
+
+    def _by_focus(self, focus: str) -> list[Question]:
+        """Bank questions about a free-text focus, most relevant first."""
+        vector = self.embedder.encode([focus])
+        scores: dict[str, float] = {}
+        for vectors, key in ((self.index.question_vectors, "q"), (self.index.passage_vectors, "p")):
+            found, positions = vectors.search(vector, min(vectors.ntotal, 60))
+            for score, position in zip(found[0], positions[0], strict=True):
+                if position < 0:
+                    continue
+                qid = self.index.questions[position].id if key == "q" else self.index.passages[position].question_id
+                scores[qid] = max(float(score), scores.get(qid, -1.0))
+        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+        return [self.index.by_id[qid] for qid in ranked if scores[qid] >= FOCUS_MIN_SCORE]
+
+    def _balanced(self, pool: list[Question], count: int) -> list[Question]:
+        """A random pick that takes topics in turn, so an all-topics round is not five TensorFlow questions."""
+        by_topic: dict[str, list[Question]] = defaultdict(list)
+        for question in pool:
+            by_topic[question.topic].append(question)
+        for questions in by_topic.values():
+            self.rng.shuffle(questions)
+        topics = list(by_topic)
+        self.rng.shuffle(topics)
+        chosen: list[Question] = []
+        while len(chosen) < count and any(by_topic.values()):
+            for topic in topics:
+                if by_topic[topic] and len(chosen) < count:
+                    chosen.append(by_topic[topic].pop())
+        return chosen
+
+    def choose_questions(self, options: RoundOptions) -> list[Question]:
+        """The questions of a new round: by topic or focus, weak ones first when asked, never repeated."""
+        if options.count < 1:
+            raise QueryError("A round needs at least one question.")
+        pool = list(self.index.questions)
+        if options.topics:
+            wanted = {topic.casefold() for topic in options.topics}
+            pool = [question for question in pool if question.topic.casefold() in wanted]
+            if not pool:
+                raise QueryError(f"No questions for {', '.join(options.topics)}. Topics: {', '.join(self.topics())}.")
+        if options.focus and options.focus.strip():
+            allowed = {question.id for question in pool}
+            pool = [question for question in self._by_focus(options.focus.strip()) if question.id in allowed]
+            if not pool:
+                raise QueryError(f"No question in the bank is about {options.focus.strip()!r}; try broader words.")
+            focused = pool[: options.count]
+        else:
+            focused = []
+        if options.retry_weak:
+            history = self.store.question_scores()
+            weak = sorted(
+                (q for q in pool if q.id in history and min(history[q.id]) < WEAK_BELOW),
+                key=lambda q: sum(history[q.id]) / len(history[q.id]),
+            )
+            rest = [q for q in pool if q not in weak]
+            return (weak + (focused or self._balanced(rest, options.count)))[: options.count]
+        return focused or self._balanced(pool, options.count)
+
+    # -- running a round ----------------------------------------------------------------------------------
+
+    def start(self, options: RoundOptions) -> str:
+        """Plan and record a new round; returns its id."""
+        questions = self.choose_questions(options)
+        return self.store.create_round(
+            options.mode, list(options.topics), options.focus, [question.id for question in questions]
+        )
+
+    def next_prompt(self, round_id: str) -> Prompt | None:
+        """What to ask now, derived from the store; None when the round has nothing left to ask."""
+        record = self.store.get_round(round_id)
+        return self._next_prompt(record)
+
+    def _next_prompt(self, record: RoundRecord) -> Prompt | None:
+        """The pending follow-up, else the first planned question not yet asked that is still in the bank."""
+        if record.ended_at:
+            return None
+        total = len(record.question_ids)
+        asked = {turn.question_id for turn in record.turns if turn.kind == "question"}
+        position = len(record.turns)
+        if pending := record.pending_follow_up:
+            return Prompt(
+                record.id,
+                position,
+                "follow_up",
+                pending["question"],
+                pending["topic"],
+                pending["question_id"],
+                len(asked),
+                total,
+            )
+        for question_id in record.question_ids:
+            question = self.index.by_id.get(question_id)
+            if question_id not in asked and question is not None:
+                number = len(asked) + 1
+                return Prompt(
+                    record.id, position, "question", question.question, question.topic, question.id, number, total
+                )
+        return None
+
+    def reference_for(self, prompt: Prompt) -> Reference:
+        """The reference an answer to the prompt is graded against."""
+        question = self.index.by_id.get(prompt.question_id or "")
+        if question is None:
+            raise QueryError("This question is no longer in the knowledge base; skip it.")
+        source = (question.reference_source or question.source,)
+        if prompt.kind == "follow_up":
+            record = self.store.get_round(prompt.round_id)
+            missed = tuple((record.pending_follow_up or {}).get("missed", ())) or question.key_points
+            return Reference(question.reference_answer, missed, source, 1.0, question)
+        return Reference(question.reference_answer, question.key_points, source, 1.0, question)
+
+    def _follow_up(self, prompt: Prompt, answer: str, grade: Grade) -> dict[str, object] | None:
+        """One follow-up after a partial answer to a main question, about the most important missed point."""
+        partial = 1.0 <= grade.score < FOLLOW_UP_BELOW
+        if prompt.kind != "question" or not partial or not grade.key_points_missed:
+            return None
+        missed = grade.key_points_missed[:2]
+        text = ""
+        if self.grading.llm is not None and grade.grader.startswith("llm:"):
+            try:
+                text = self.grading.llm.follow_up(prompt.question, clean_answer(answer), missed)
+            except GraderError:  # the offline wording below will do
+                text = ""
+        if not text:
+            point = missed[0].rstrip(".")
+            text = render(self.settings.prompts_dir, "followup_offline", point=point[0].lower() + point[1:])
+        return {"question": text, "topic": prompt.topic, "question_id": prompt.question_id, "missed": missed}
+
+    def answer(self, prompt: Prompt, answer: str) -> Outcome:
+        """Grade and record an answer to the prompt; the turn is committed before this returns."""
+        grade = self.grading.grade(prompt.question, answer, self.reference_for(prompt))
+        follow_up = self._follow_up(prompt, answer, grade)
+        turn = Turn(
+            prompt.round_id,
+            prompt.position,
+            prompt.kind,
+            prompt.question_id,
+            prompt.topic,
+            prompt.question,
+            answer,
+            False,
+            grade,
+            _now(),
+        )
+        return self._record(turn, follow_up)
+
+    def skip(self, prompt: Prompt) -> Outcome:
+        """Record a skipped question and move on."""
+        turn = Turn(
+            prompt.round_id,
+            prompt.position,
+            prompt.kind,
+            prompt.question_id,
+            prompt.topic,
+            prompt.question,
+            None,
+            True,
+            None,
+            _now(),
+        )
+        return self._record(turn, None)
+
+    def _record(self, turn: Turn, follow_up: dict[str, object] | None) -> Outcome:
+        """Commit the turn; a position already saved (a double submit) is not written twice."""
+        saved = self.store.add_turn(turn, follow_up)
+        record = self.store.get_round(turn.round_id)
+        return Outcome(turn, saved, self._next_prompt(record))
+
+    def end(self, round_id: str) -> Summary:
+        """Close the round and report on it."""
+        self.store.end_round(round_id)
+        return self.summary(round_id)
+
+    def summary(self, round_id: str) -> Summary:
+        """Score per topic, the key points missed most often, the questions worth retrying."""
+        record = self.store.get_round(round_id)
+        graded = record.graded_turns
+        by_topic: dict[str, list[float]] = defaultdict(list)
+        missed: Counter[str] = Counter()
+        for turn in graded:
+            assert turn.grade is not None
+            by_topic[turn.topic].append(turn.grade.score)
+            missed.update(turn.grade.key_points_missed)
+        retry = [t for t in graded if t.kind == "question" and t.grade and t.grade.score < WEAK_BELOW]
+        retry += [t for t in record.turns if t.skipped and t.kind == "question"]
+        return Summary(
+            round_id=round_id,
+            average=record.average_score,
+            by_topic=[TopicScore(topic, sum(s) / len(s), len(s)) for topic, s in by_topic.items()],
+            weakest_key_points=missed.most_common(5),
+            retry=retry,
+            skipped=sum(1 for turn in record.turns if turn.skipped),
+            answered=len(graded),
+        )
+
+    def hint(self, question_id: str) -> str:
+        """A nudge for practice mode: which areas a strong answer touches, without the answer itself."""
+        question = self.index.by_id[question_id]
+        if not question.key_points:
+            return "Think about what the component does, why it matters at inference time, and a trade-off."
+        openings = [" ".join(point.split()[:3]) + " ..." for point in question.key_points[:3]]
+        return "A strong answer touches on: " + "; ".join(openings)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,290 @@
+"""Transcripts in SQLite: the record of every round, written one committed turn at a time.
+
+The store is the only module that speaks SQL. Each graded turn is one transaction, in WAL mode, so a closed
+browser tab or a killed process loses no completed turn, and a round can be resumed from what is here. Schema
+changes are numbered migration functions applied in order and recorded in `_migrations`, as llm's logs do.
+A turn's (round, position) is unique: the same answer can never be written twice into a transcript.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from interviewer.errors import StoreError
+from interviewer.grade import Grade
+
+BUSY_TIMEOUT_SECONDS = 5.0
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE rounds (
+            id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            mode TEXT NOT NULL,
+            topics TEXT NOT NULL,
+            focus TEXT,
+            question_ids TEXT NOT NULL,
+            pending_follow_up TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE turns (
+            id INTEGER PRIMARY KEY,
+            round_id TEXT NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            question_id TEXT,
+            topic TEXT NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            score REAL,
+            grader TEXT,
+            grade TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (round_id, position)
+        )"""
+    )
+    db.execute("CREATE INDEX turns_by_round ON turns(round_id, position)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_initial]
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply the migrations not yet recorded, each in its own transaction."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    applied = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    for migration in MIGRATIONS:
+        name = migration.__name__.lstrip("_")
+        if name in applied:
+            continue
+        with db:
+            migration(db)
+            db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _now()))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question put to the candidate and what came of it."""
+
+    round_id: str
+    position: int
+    kind: str  # "question" or "follow_up"
+    question_id: str | None
+    topic: str
+    question: str
+    answer: str | None
+    skipped: bool
+    grade: Grade | None
+    created_at: str
+
+    @property
+    def score(self) -> float | None:
+        """The overall score, when graded."""
+        return self.grade.score if self.grade else None
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """A round as stored, with its turns."""
+
+    id: str
+    started_at: str
+    ended_at: str | None
+    mode: str
+    topics: list[str]
+    focus: str | None
+    question_ids: list[str]
+    pending_follow_up: dict[str, Any] | None
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def graded_turns(self) -> list[Turn]:
+        """Turns that carry a grade."""
+        return [turn for turn in self.turns if turn.grade is not None]
+
+    @property
+    def average_score(self) -> float | None:
+        """Mean overall score of the graded turns."""
+        scores = [turn.grade.score for turn in self.graded_turns if turn.grade]
+        return sum(scores) / len(scores) if scores else None
+
+
+class Store:
+    """Opens a fresh connection per operation: safe across Streamlit's threads and several processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                migrate(db)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(self._explain(error)) from error
+
+    def _explain(self, error: Exception) -> str:
+        """A message that says what to do about a storage failure."""
+        text = str(error).lower()
+        if "locked" in text or "busy" in text:
+            hint = "another process holds the database; close it or wait, then retry"
+        elif "readonly" in text or "read-only" in text or "permission" in text:
+            hint = "the database is read-only; fix its permissions or point INTERVIEWER_DB_PATH elsewhere"
+        elif "full" in text or "no space" in text:
+            hint = "the disk is full; free some space, then retry"
+        else:
+            hint = "check the file, or point INTERVIEWER_DB_PATH elsewhere"
+        return f"Cannot use the transcript store {self.path} ({error}): {hint}. Your answer is kept in this session."
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction; storage failures become StoreError."""
+        try:
+            db = self._connect()
+            try:
+                with db:
+                    yield db
+            finally:
+                db.close()
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as error:
+            raise StoreError(self._explain(error)) from error
+
+    def create_round(self, mode: str, topics: list[str], focus: str | None, question_ids: list[str]) -> str:
+        """A new round; returns its id."""
+        round_id = uuid.uuid4().hex[:12]
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO rounds (id, started_at, mode, topics, focus, question_ids) VALUES (?, ?, ?, ?, ?, ?)",
+                (round_id, _now(), mode, json.dumps(topics), focus, json.dumps(question_ids)),
+            )
+        return round_id
+
+    def add_turn(self, turn: Turn, pending_follow_up: dict[str, Any] | None = None) -> bool:
+        """Commit a turn (and the round's next follow-up) at once; False when that position is already saved."""
+        grade_json = turn.grade.model_dump_json() if turn.grade else None
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    """INSERT INTO turns (round_id, position, kind, question_id, topic, question, answer, skipped,
+                       score, grader, grade, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        turn.round_id,
+                        turn.position,
+                        turn.kind,
+                        turn.question_id,
+                        turn.topic,
+                        turn.question,
+                        turn.answer,
+                        int(turn.skipped),
+                        turn.score,
+                        turn.grade.grader if turn.grade else None,
+                        grade_json,
+                        turn.created_at,
+                    ),
+                )
+                db.execute(
+                    "UPDATE rounds SET pending_follow_up = ? WHERE id = ?",
+                    (json.dumps(pending_follow_up) if pending_follow_up else None, turn.round_id),
+                )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def end_round(self, round_id: str) -> None:
+        """Mark a round finished."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE rounds SET ended_at = COALESCE(ended_at, ?), pending_follow_up = NULL WHERE id = ?",
+                (_now(), round_id),
+            )
+
+    def delete_round(self, round_id: str) -> bool:
+        """Delete a round and its turns; False when there was no such round."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM rounds WHERE id = ?", (round_id,)).rowcount > 0
+
+    @staticmethod
+    def _turn(row: sqlite3.Row) -> Turn:
+        return Turn(
+            round_id=row["round_id"],
+            position=row["position"],
+            kind=row["kind"],
+            question_id=row["question_id"],
+            topic=row["topic"],
+            question=row["question"],
+            answer=row["answer"],
+            skipped=bool(row["skipped"]),
+            grade=Grade.model_validate_json(row["grade"]) if row["grade"] else None,
+            created_at=row["created_at"],
+        )
+
+    @staticmethod
+    def _round(row: sqlite3.Row, turns: list[Turn]) -> RoundRecord:
+        return RoundRecord(
+            id=row["id"],
+            started_at=row["started_at"],
+            ended_at=row["ended_at"],
+            mode=row["mode"],
+            topics=json.loads(row["topics"]),
+            focus=row["focus"],
+            question_ids=json.loads(row["question_ids"]),
+            pending_follow_up=json.loads(row["pending_follow_up"]) if row["pending_follow_up"] else None,
+            turns=turns,
+        )
+
+    def get_round(self, round_id: str) -> RoundRecord:
+        """One round with all its turns; StoreError when there is none."""
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"No round with id {round_id!r}; `transcripts list` shows the ids.")
+            turns = db.execute("SELECT * FROM turns WHERE round_id = ? ORDER BY position", (round_id,)).fetchall()
+        return self._round(row, [self._turn(turn) for turn in turns])
+
+    def list_rounds(self, topic: str | None = None) -> list[RoundRecord]:
+        """Every round with its turns, newest first; with a topic, only rounds that asked about it."""
+        with self._transaction() as db:
+            rounds = db.execute("SELECT * FROM rounds ORDER BY started_at DESC, rowid DESC").fetchall()
+            turns = db.execute("SELECT * FROM turns ORDER BY round_id, position").fetchall()
+        by_round: dict[str, list[Turn]] = {}
+        for row in turns:
+            by_round.setdefault(row["round_id"], []).append(self._turn(row))
+        records = [self._round(row, by_round.get(row["id"], [])) for row in rounds]
+        if topic:
+            wanted = topic.casefold()
+            records = [r for r in records if any(t.topic.casefold() == wanted for t in r.turns)]
+        return records
+
+    def question_scores(self) -> dict[str, list[float]]:
+        """Every overall score ever given, by bank question id: what "retry weak" rounds draw on."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT question_id, score FROM turns WHERE question_id IS NOT NULL AND score IS NOT NULL"
+            ).fetchall()
+        scores: dict[str, list[float]] = {}
+        for row in rows:
+            scores.setdefault(row["question_id"], []).append(row["score"])
+        return scores
