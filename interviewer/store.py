@@ -22,6 +22,7 @@ from interviewer.errors import StoreError
 from interviewer.grade import Grade
 
 BUSY_TIMEOUT_SECONDS = 5.0
+"""How long a write waits for another process's lock before the person is told."""
 
 
 def _m001_initial(db: sqlite3.Connection) -> None:
@@ -128,8 +129,9 @@ class RoundRecord:
 class Store:
     """Opens a fresh connection per operation: safe across Streamlit's threads and several processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
@@ -152,7 +154,7 @@ class Store:
         return f"Cannot use the transcript store {self.path} ({error}): {hint}. Your answer is kept in this session."
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         return db
