@@ -1,7 +1,9 @@
 """Sentence embeddings behind a small protocol, so the index and graders never care which model runs.
 
 The real implementation loads a local sentence-transformers model lazily (importing torch costs seconds) and
-with the Hugging Face hub switched off: nothing is ever downloaded at run time.
+with the Hugging Face hub switched off: nothing is ever downloaded at run time. It can also return the
+contextual vector of every word from the same forward pass (`TokenEmbedder`), which the offline grader uses
+to align an answer's words with a reference's words by meaning.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +23,9 @@ Progress = Callable[[int, int], None]
 """Called with (texts done, texts in all) while encoding."""
 
 BATCH_SIZE = 64
+WORD_BATCH_SIZE = 4
+"""Sentences of one answer vary in length and a batch is padded to its longest: small batches of similar
+lengths (sentence-transformers sorts by length) cost fewer padded positions than one big batch."""
 
 
 class Embedder(Protocol):
@@ -35,6 +41,39 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """One row per text."""
         ...
+
+
+@dataclass(frozen=True)
+class EncodedText:
+    """One text's sentence vector and the contextual vector of each of its words, from one forward pass."""
+
+    vector: np.ndarray
+    words: tuple[str, ...]
+    word_vectors: np.ndarray
+
+
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that can also return per-word vectors (L2-normalised, word pieces averaged)."""
+
+    def encode_words(self, texts: Sequence[str]) -> list[EncodedText]:
+        """One `EncodedText` per text; words are spans of the original text, punctuation included."""
+        ...
+
+
+def _words(
+    text: str, word_ids: list[int | None], offsets: list[tuple[int, int]], vectors: np.ndarray
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Average the word pieces of each word; special tokens (word id None) are dropped."""
+    spans: dict[int, list[int]] = {}
+    for position, word in enumerate(word_ids):
+        if word is not None:
+            spans.setdefault(word, []).append(position)
+    if not spans:
+        return (), np.zeros((0, vectors.shape[1]), np.float32)
+    words = tuple(text[offsets[group[0]][0] : offsets[group[-1]][1]] for group in spans.values())
+    means = np.stack([vectors[group].mean(axis=0) for group in spans.values()])
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    return words, means.astype(np.float32)
 
 
 class SentenceTransformerEmbedder:
@@ -83,3 +122,19 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress(min(start + BATCH_SIZE, len(texts)), len(texts))
         return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
+    def encode_words(self, texts: Sequence[str]) -> list[EncodedText]:
+        """Sentence and word vectors in one pass; word boundaries come from the tokenizer's offsets."""
+        model = self._loaded()
+        texts = list(texts)
+        if not texts:
+            return []
+        outputs = model.encode(texts, batch_size=WORD_BATCH_SIZE, output_value=None, normalize_embeddings=True)
+        pieces = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length, return_offsets_mapping=True)
+        encoded = []
+        for row, (text, output) in enumerate(zip(texts, outputs, strict=True)):
+            kept = int(output["attention_mask"].sum())
+            vectors = output["token_embeddings"][:kept].float().numpy()
+            words, word_vectors = _words(text, pieces.word_ids(row), pieces["offset_mapping"][row], vectors)
+            encoded.append(EncodedText(output["sentence_embedding"].float().numpy(), words, word_vectors))
+        return encoded

@@ -27,3 +27,7 @@ class GraderError(InterviewerError):
 
 class StoreError(InterviewerError):
     """The transcript store cannot be read or written."""
+
+
+class DatasetError(InterviewerError):
+    """A file of graded answers (for evaluation or calibration) cannot be used."""

@@ -1,0 +1,204 @@
+"""What the offline grader measures: how much of the reference an answer covers, by sentence and by word.
+
+The reference side (key points, their word vectors, the reference's sentences, the question) is encoded once
+and reused for every answer to the same question; an answer costs one batched encode of its own sentences,
+which yields both sentence vectors and contextual word vectors. Words that the question already contains are
+set aside on both sides ("question demoting"): repeating the question earns nothing.
+
+Measures (all 0-1, higher is better):
+- `soft_recall`: key-point words matched by meaning in the answer (each key-point word's best cosine).
+- `soft_precision`: the answer's words that the reference supports (each answer word's best cosine).
+- `coverage`: each key point's best cosine with one of the answer's sentences, averaged.
+- `cosine`: the answer's mean sentence vector against the reference's.
+- `lexical_recall`: share of the key points' content words that the answer uses verbatim (stemmed).
+- `sentence_reach`: share of the reference's sentences that some answer sentence matches (for depth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from interviewer.embeddings import EncodedText, TokenEmbedder
+from interviewer.wording import content_stems, is_content, sentences, stem
+
+SENTENCE_MATCH = 0.6
+"""Cosine from which an answer sentence counts as saying what a key point or reference sentence says."""
+
+
+@dataclass(frozen=True)
+class WordSet:
+    """Content words of a text with their vectors, question words set aside."""
+
+    stems: tuple[str, ...]
+    vectors: np.ndarray
+
+    @classmethod
+    def of(cls, encoded: list[EncodedText], question_stems: frozenset[str]) -> WordSet:
+        """The content words of encoded sentences, minus those the question contains."""
+        stems: list[str] = []
+        rows: list[np.ndarray] = []
+        for item in encoded:
+            for word, vector in zip(item.words, item.word_vectors, strict=True):
+                if is_content(word) and stem(word) not in question_stems:
+                    stems.append(stem(word))
+                    rows.append(vector)
+        dimension = encoded[0].vector.shape[0] if encoded else 0
+        return cls(tuple(stems), np.array(rows, np.float32).reshape(len(rows), dimension))
+
+
+@dataclass(frozen=True)
+class ReferenceVectors:
+    """Everything about a reference that grading needs, encoded once per (question, reference)."""
+
+    key_points: tuple[str, ...]
+    point_vectors: np.ndarray
+    point_words: tuple[WordSet, ...]
+    support: WordSet
+    sentence_vectors: np.ndarray
+    vector: np.ndarray
+    question_vector: np.ndarray
+    question_stems: frozenset[str]
+    point_stems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AnswerVectors:
+    """An answer's sentences, their vectors and its content words."""
+
+    sentences: tuple[str, ...]
+    sentence_vectors: np.ndarray
+    vector: np.ndarray
+    words: WordSet
+    stems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PointMatch:
+    """How well an answer says one key point."""
+
+    recall: float
+    coverage: float
+
+    @property
+    def strength(self) -> float:
+        """The better of the two signals: said in one sentence, or its words all present."""
+        return max(self.recall, self.coverage)
+
+
+@dataclass(frozen=True)
+class Measures:
+    """The features of one answer against one reference, with per-key-point detail."""
+
+    points: tuple[PointMatch, ...]
+    soft_recall: float
+    soft_precision: float
+    cosine: float
+    lexical_recall: float
+    question_similarity: float
+    new_words: int
+    sentence_reach: float
+
+    @property
+    def coverage(self) -> float:
+        """Mean over key points of the best sentence match."""
+        return float(np.mean([point.coverage for point in self.points]))
+
+    def features(self) -> dict[str, float]:
+        """Whole-answer features by name: what the calibration is fitted on."""
+        return {"soft_recall": self.soft_recall, "soft_precision": self.soft_precision, "coverage": self.coverage}
+
+    def point_features(self) -> list[dict[str, float]]:
+        """The same features against each key point alone (precision stays whole-reference)."""
+        return [
+            {"soft_recall": point.recall, "soft_precision": self.soft_precision, "coverage": point.coverage}
+            for point in self.points
+        ]
+
+
+def _mean_vector(vectors: np.ndarray) -> np.ndarray:
+    """The normalised mean of unit vectors: a whole text's direction, never truncated."""
+    mean = vectors.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
+def encode_reference(
+    embedder: TokenEmbedder, question: str, text: str, key_points: tuple[str, ...]
+) -> ReferenceVectors:
+    """Encode the question, key points and reference sentences in one batch."""
+    question_stems = frozenset(content_stems(question))
+    units = sentences(text)
+    prose = set(sentences(text, drop_code=True)) or set(units)
+    encoded = embedder.encode_words([question, *key_points, *units])
+    points, body = encoded[1 : 1 + len(key_points)], encoded[1 + len(key_points) :]
+    prose_vectors = np.array([item.vector for unit, item in zip(units, body, strict=True) if unit in prose])
+    point_words = tuple(_point_words(point, question_stems) for point in points)
+    return ReferenceVectors(
+        key_points=key_points,
+        point_vectors=np.array([item.vector for item in points]),
+        point_words=point_words,
+        support=WordSet.of([*points, *body], question_stems),
+        sentence_vectors=prose_vectors,
+        vector=_mean_vector(prose_vectors),
+        question_vector=encoded[0].vector,
+        question_stems=question_stems,
+        point_stems=frozenset(content_stems(" ".join(key_points)) - question_stems),
+    )
+
+
+def _point_words(point: EncodedText, question_stems: frozenset[str]) -> WordSet:
+    """A key point's content words; when the question holds all of them, the key point keeps its own."""
+    words = WordSet.of([point], question_stems)
+    return words if words.stems else WordSet.of([point], frozenset())
+
+
+def encode_answer(embedder: TokenEmbedder, text: str, question_stems: frozenset[str]) -> AnswerVectors:
+    """Encode an answer's sentences once: sentence vectors and word vectors from the same pass."""
+    units = sentences(text) or [text]
+    encoded = embedder.encode_words(units)
+    vectors = np.array([item.vector for item in encoded])
+    return AnswerVectors(
+        sentences=tuple(units),
+        sentence_vectors=vectors,
+        vector=_mean_vector(vectors),
+        words=WordSet.of(encoded, question_stems),
+        stems=frozenset(content_stems(text)),
+    )
+
+
+def _best_match(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Each row's best cosine among the columns, clipped to 0-1; zeros when there are no columns.
+
+    The product runs in torch, on the thread pool the encoder already uses: numpy's BLAS would start a second
+    pool whose spinning threads make the next encode about twice as slow on a two-core machine.
+    """
+    if len(rows) == 0 or len(columns) == 0:
+        return np.zeros(len(rows), np.float32)
+    import torch  # already loaded by the encoder; imported here so that importing this module stays cheap
+
+    similarities = torch.from_numpy(rows) @ torch.from_numpy(columns).T
+    return similarities.max(dim=1).values.clamp(0.0, 1.0).numpy()
+
+
+def measure(answer: AnswerVectors, reference: ReferenceVectors) -> Measures:
+    """All features of an answer against a reference."""
+    answer_words = answer.words.vectors
+    recalls = [_best_match(words.vectors, answer_words) for words in reference.point_words]
+    coverage = _best_match(reference.point_vectors, answer.sentence_vectors)
+    precision = _best_match(answer_words, reference.support.vectors)
+    reach = _best_match(reference.sentence_vectors, answer.sentence_vectors) >= SENTENCE_MATCH
+    pooled = np.concatenate(recalls)
+    return Measures(
+        points=tuple(
+            PointMatch(float(recall.mean()) if recall.size else 0.0, float(best))
+            for recall, best in zip(recalls, coverage, strict=True)
+        ),
+        soft_recall=float(pooled.mean()) if pooled.size else 0.0,
+        soft_precision=float(precision.mean()) if precision.size else 0.0,
+        cosine=max(0.0, float(answer.vector @ reference.vector)),
+        lexical_recall=len(reference.point_stems & answer.stems) / max(1, len(reference.point_stems)),
+        question_similarity=max(0.0, float(answer.vector @ reference.question_vector)),
+        new_words=len(answer.stems - reference.question_stems),
+        sentence_reach=float(reach.mean()),
+    )

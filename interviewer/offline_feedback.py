@@ -1,0 +1,125 @@
+"""Words for the candidate: the offline grader's criteria, advice, model answer and reasoning.
+
+A number alone does not help anyone improve. This module turns the grader's measures into the `Assessment`
+fields a person acts on: which key points were made and which were missed (named, not counted), what to add,
+what a strong answer contains, and a short account of how the score came about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from interviewer.grade import Assessment, CriterionScores, Flag
+from interviewer.offline_features import Measures
+from interviewer.wording import first_words, sentences
+
+MODEL_ANSWER_WORDS = 150
+LONG_SENTENCE_WORDS = 45
+"""A sentence longer than this is hard to follow when spoken."""
+SHOWN_POINTS = 4
+
+_FLAG_ADVICE: dict[str, str] = {
+    "empty": "Give an answer: even a partial one earns credit.",
+    "restates_question": "Do not restate the question; answer it: say how it works and when it matters.",
+    "keyword_list": "Explain the terms instead of listing them: what each does, why it helps, and its cost.",
+    "off_topic": "The answer does not address this question; start from what is asked.",
+    "instructions_to_grader": "Text addressed to the grader was removed and earned nothing.",
+    "truncated": "The answer was cut before grading; keep it to a few hundred words.",
+}
+
+
+def _listing(points: Sequence[str]) -> str:
+    """Up to SHOWN_POINTS points joined for a sentence, with how many more there are."""
+    shown = "; ".join(point.rstrip(".") for point in points[:SHOWN_POINTS])
+    more = len(points) - SHOWN_POINTS
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+def criteria(score: float, measures: Measures, covered: int, answer: str, flags: Sequence[Flag]) -> CriterionScores:
+    """Per-criterion scores, each from the measure that speaks to it."""
+    capped = bool({"restates_question", "keyword_list", "off_topic"} & set(flags))
+    return CriterionScores(
+        correctness=round(min(5 * measures.soft_precision, 5.0) if not capped else score, 1),
+        completeness=0.0 if capped else round(5 * covered / len(measures.points), 1),
+        depth=0.0 if capped else round(5 * min(1.0, 2 * measures.sentence_reach), 1),
+        communication=communication(answer, flags),
+    )
+
+
+def communication(answer: str, flags: Sequence[Flag]) -> float:
+    """Start from 5; lists, restatements, run-on sentences and over-long answers cost points."""
+    score = 5.0
+    if any(len(sentence.split()) > LONG_SENTENCE_WORDS for sentence in sentences(answer)):
+        score -= 1
+    if "truncated" in flags:
+        score -= 1
+    if "keyword_list" in flags or "restates_question" in flags:
+        score = min(score, 1.0)
+    return score
+
+
+def strengths(covered: Sequence[str], measures: Measures, flags: Sequence[Flag]) -> str:
+    """Name what was made well, or say plainly that nothing can be credited yet."""
+    if {"restates_question", "keyword_list", "off_topic"} & set(flags):
+        return "Nothing can be credited yet: the answer does not explain anything the question asks."
+    if covered:
+        return f"You made these points: {_listing(covered)}."
+    if measures.soft_precision >= 0.6:
+        return "What you said agrees with the reference, but no key point is fully made yet."
+    return "Little of the answer matches what the question is about."
+
+
+def improvements(missed: Sequence[str], flags: Sequence[Flag]) -> str:
+    """Flag-specific advice first, then the missed key points by name."""
+    advice = [_FLAG_ADVICE[flag] for flag in flags if flag in _FLAG_ADVICE]
+    if missed:
+        advice.append(f"Add: {_listing(missed)}.")
+    if not advice:
+        advice.append("All key points are there; lead with the main point and give one concrete number or example.")
+    return " ".join(advice)
+
+
+def model_answer(key_points: Sequence[str], derived: bool, reference_text: str) -> str:
+    """The listed key points as bullets (within MODEL_ANSWER_WORDS), else the reference's first sentences."""
+    if derived:
+        return first_words(reference_text, MODEL_ANSWER_WORDS)
+    lines: list[str] = []
+    count = 0
+    for point in key_points:
+        count += len(point.split())
+        if count > MODEL_ANSWER_WORDS and lines:
+            break
+        lines.append(f"- {point}")
+    return "\n".join(lines)
+
+
+def reasoning(score: float, measures: Measures, covered: int, flags: Sequence[Flag], calibrated: float) -> str:
+    """How the score came about, in one short paragraph."""
+    parts = [
+        f"{covered} of {len(measures.points)} key points made.",
+        f"Key-point words matched by meaning: {measures.soft_recall:.0%}; answer words the reference supports: "
+        f"{measures.soft_precision:.0%}; best sentence match per key point: {measures.coverage:.2f}; "
+        f"cosine with the reference: {measures.cosine:.2f}; key-point terms used verbatim: "
+        f"{measures.lexical_recall:.0%} (words of the question earn nothing).",
+        f"Calibrated on human grades: {calibrated:.1f}/5.",
+    ]
+    if score < round(calibrated, 1):
+        named = ", ".join(flag.replace("_", " ") for flag in flags if flag in _FLAG_ADVICE)
+        parts.append(f"Capped at {score:.1f}: {named}.")
+    return " ".join(parts)
+
+
+def empty_assessment(key_points: Sequence[str], derived: bool, reference_text: str, flags: list[Flag]) -> Assessment:
+    """The assessment of an answer with nothing in it to grade."""
+    return Assessment(
+        reasoning="Nothing to grade"
+        + (" once text addressed to the grader was removed." if "instructions_to_grader" in flags else "."),
+        key_points_covered=[],
+        key_points_missed=list(key_points),
+        criteria=CriterionScores(correctness=0, completeness=0, depth=0, communication=0),
+        score=0.0,
+        strengths="Nothing to credit yet.",
+        improvements=improvements(list(key_points), flags),
+        model_answer=model_answer(key_points, derived, reference_text),
+        flags=flags,
+    )

@@ -1,0 +1,195 @@
+"""The offline grader: a `Grade` without any LLM, from sentence and word embeddings calibrated on human grades.
+
+It is the fallback when no LLM answers, and the check an LLM grade can be compared with, so it must be fast,
+deterministic and hard to fool. The answer is cleaned and screened first (text aimed at the grader is cut out
+and earns nothing). The measures of `offline_features` are scored against each key point with the calibration
+fitted on human grades (each key point is about as long as a reference answer in that data) and averaged, so
+a missed key point costs more than a weak one. Form checks then cap the score: an answer that only restates
+the question, a bare keyword list or an off-topic answer scores at most `FLAGGED_CAP`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from interviewer.answer_checks import is_keyword_list, screen_instructions
+from interviewer.answers import clean_answer
+from interviewer.calibration import Calibration, load_calibration
+from interviewer.embeddings import TokenEmbedder
+from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
+from interviewer.offline_features import Measures, ReferenceVectors, encode_answer, encode_reference, measure
+from interviewer.offline_feedback import criteria, empty_assessment, improvements, model_answer, reasoning, strengths
+from interviewer.retrieval import Reference
+from interviewer.wording import sentences
+
+GRADER_NAME = "offline"
+CACHE_SIZE = 256
+"""References kept encoded; an interview uses a handful, the benchmark about a hundred."""
+MAX_DERIVED_POINTS = 8
+"""Without listed key points, the reference's first sentences stand in for them."""
+POINT_COVERED = 0.65
+"""A key point counts as made when one answer sentence, or its words by meaning, match it this well. On the bank,
+this credits 93% of key points to their own reference answer and 6% to another answer on the same topic."""
+FLAGGED_CAP = 1.5
+"""The most a restatement, keyword list or off-topic answer can score."""
+RESTATE_SIMILARITY = 0.65
+RESTATE_NEW_WORDS = 3
+RESTATE_RECALL = 0.2
+"""Close to the question in meaning, at most a few content words of its own, and almost none of the key points'
+words beyond the question's: the answer restates the question."""
+OFF_TOPIC_SIMILARITY = 0.3
+OFF_TOPIC_PRECISION = 0.35
+OFF_TOPIC_WORDS = 5
+"""Far from both question and reference, few words the reference supports, yet enough words to judge (a
+two-word fragment is short, not off topic): the answer is about something else."""
+_CAPPING_FLAGS = frozenset({"restates_question", "keyword_list", "off_topic"})
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What an answer is graded against: key points (STAR parts included), and whether they were derived."""
+
+    key_points: tuple[str, ...]
+    derived: bool
+
+
+def grading_targets(reference: Reference) -> Targets:
+    """Listed key points plus STAR parts for behavioral questions; else the reference's first sentences."""
+    star = reference.question.star if reference.question and reference.question.is_behavioral else ()
+    listed = tuple(dict.fromkeys((*reference.key_points, *star)))
+    if listed:
+        return Targets(listed, derived=False)
+    derived = tuple(sentences(reference.text, drop_code=True)[:MAX_DERIVED_POINTS])
+    return Targets(derived or (reference.text.strip(),), derived=True)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """An answer as screened, its flags, and its measures (None when nothing was left to grade)."""
+
+    text: str
+    flags: tuple[Flag, ...]
+    measures: Measures | None
+
+
+class OfflineGrader:
+    """Grades answers against references with one encoder and a calibration; safe to share between threads."""
+
+    def __init__(
+        self, embedder: TokenEmbedder, calibration: Calibration | None = None, cache_size: int = CACHE_SIZE
+    ) -> None:
+        """Use the given calibration, or the one shipped with the package."""
+        self.embedder = embedder
+        self.calibration = calibration if calibration is not None else load_calibration()
+        self._cache: OrderedDict[tuple[str, str, tuple[str, ...]], ReferenceVectors] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def reference_vectors(self, question: str, reference: Reference) -> ReferenceVectors:
+        """The encoded reference, from the LRU cache when this question and reference were seen before."""
+        key_points = grading_targets(reference).key_points
+        key = (question, reference.text, key_points)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        vectors = encode_reference(self.embedder, question, reference.text, key_points)
+        with self._lock:
+            self._cache[key] = vectors
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vectors
+
+    def measure(self, question: str, answer: str, reference: Reference) -> Measures:
+        """The measures of a screened, non-empty answer: one encode of its sentences."""
+        vectors = self.reference_vectors(question, reference)
+        return measure(encode_answer(self.embedder, answer, vectors.question_stems), vectors)
+
+    def inspect(self, question: str, answer: str, reference: Reference) -> Inspection:
+        """Clean and screen the answer, then measure it and check its form (no calibration involved)."""
+        cleaned = clean_answer(answer)
+        flags: list[Flag] = ["truncated"] if cleaned.truncated else []
+        screened = screen_instructions(cleaned.text)
+        if screened.removed:
+            flags.append("instructions_to_grader")
+        if not any(char.isalnum() for char in screened.text):
+            return Inspection(screened.text, (*flags, "empty"), None)
+        measures = self.measure(question, screened.text, reference)
+        flags += form_flags(screened.text, reference.text, measures)
+        return Inspection(screened.text, tuple(flags), measures)
+
+    def grade(self, question: str, answer: str, reference: Reference) -> Grade:
+        """Inspect, calibrate and explain."""
+        inspection = self.inspect(question, answer, reference)
+        targets = grading_targets(reference)
+        if inspection.measures is None:
+            assessment = empty_assessment(targets.key_points, targets.derived, reference.text, list(inspection.flags))
+        else:
+            assessment = assess(inspection, inspection.measures, self.calibration, targets, reference.text)
+        info = ReferenceInfo(question_id=reference.question_id, sources=list(reference.sources))
+        return Grade(**assessment.model_dump(), grader=GRADER_NAME, reference=info)
+
+
+def form_flags(answer: str, reference_text: str, measures: Measures) -> list[Flag]:
+    """Restatement, keyword list and off-topic: answers whose words may match but that explain nothing."""
+    flags: list[Flag] = []
+    if (
+        measures.question_similarity >= RESTATE_SIMILARITY
+        and measures.new_words <= RESTATE_NEW_WORDS
+        and measures.soft_recall < RESTATE_RECALL
+    ):
+        flags.append("restates_question")
+    if is_keyword_list(answer) and not is_keyword_list(reference_text):
+        flags.append("keyword_list")
+    if (
+        max(measures.cosine, measures.question_similarity) < OFF_TOPIC_SIMILARITY
+        and measures.soft_precision < OFF_TOPIC_PRECISION
+        and measures.new_words >= OFF_TOPIC_WORDS
+    ):
+        flags.append("off_topic")
+    return flags
+
+
+def calibrated_score(measures: Measures, calibration: Calibration) -> float:
+    """The calibrated score against each key point, averaged."""
+    return float(np.mean([calibration.score(features) for features in measures.point_features()]))
+
+
+def _capped(score: float, flags: tuple[Flag, ...]) -> float:
+    """Cap the score when a form check fired; one decimal."""
+    return round(min(score, FLAGGED_CAP) if _CAPPING_FLAGS & set(flags) else score, 1)
+
+
+def final_score(inspection: Inspection, calibration: Calibration) -> float:
+    """The grade's score for an inspection: 0 when nothing was left to grade."""
+    if inspection.measures is None:
+        return 0.0
+    return _capped(calibrated_score(inspection.measures, calibration), inspection.flags)
+
+
+def assess(
+    inspection: Inspection, measures: Measures, calibration: Calibration, targets: Targets, reference_text: str
+) -> Assessment:
+    """Turn an inspection with measures into the fields a person acts on."""
+    flags = list(inspection.flags)
+    calibrated = calibrated_score(measures, calibration)
+    score = _capped(calibrated, inspection.flags)
+    capped = bool(_CAPPING_FLAGS & set(flags))
+    made = [point.strength >= POINT_COVERED and not capped for point in measures.points]
+    covered = [text for text, hit in zip(targets.key_points, made, strict=True) if hit]
+    missed = [text for text, hit in zip(targets.key_points, made, strict=True) if not hit]
+    return Assessment(
+        reasoning=reasoning(score, measures, len(covered), flags, calibrated),
+        key_points_covered=covered,
+        key_points_missed=missed,
+        criteria=criteria(score, measures, len(covered), inspection.text, flags),
+        score=score,
+        strengths=strengths(covered, measures, flags),
+        improvements=improvements(missed, flags),
+        model_answer=model_answer(targets.key_points, targets.derived, reference_text),
+        flags=flags,
+    )
