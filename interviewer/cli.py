@@ -6,14 +6,23 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
 from interviewer.embeddings import SentenceTransformerEmbedder
+from interviewer.engine import RoundOptions, Summary
 from interviewer.errors import InterviewerError
+from interviewer.evaluation import evaluate_dataset
+from interviewer.export import grade_markdown, round_dict, round_json, round_markdown
+from interviewer.grade import Grade
 from interviewer.index import IndexReport, open_index
-from interviewer.retrieval import search
+from interviewer.llm_grader import LLMGrader, llm_configured
+from interviewer.retrieval import Reference, search
+from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
+from interviewer.store import Store
 
 
 def _print_json(data: object) -> None:
@@ -88,6 +97,139 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _grade_text(grade: Grade) -> str:
+    """A grade as a person reads it in a terminal."""
+    return "\n".join(line for line in grade_markdown(grade) if not line.startswith(("<details", "</details")))
+
+
+def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
+    """Grade one answer to a freely worded question."""
+    if args.grader == "llm" and not llm_configured(settings):
+        LLMGrader(settings)  # raises the ConfigError that says how to configure one
+    runtime = build_runtime(settings, warm=False)
+    reference = runtime.reference(args.question)
+    grade = runtime.grading.grade(args.question, args.answer, reference, mode=args.grader)
+    if args.json:
+        _print_json(grade.model_dump())
+    else:
+        matched = reference.question.question if reference.question else "closest passages of the knowledge base"
+        print(f"Graded against: {matched} ({', '.join(reference.sources)})\n")
+        print(_grade_text(grade))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Grade every row of a human-graded CSV and print agreement figures."""
+    if args.grader == "llm" and not llm_configured(settings):
+        LLMGrader(settings)
+    runtime = build_runtime(settings, warm=False)
+
+    def grade(question: str, answer: str, reference: Reference) -> float:
+        return runtime.grading.grade(question, answer, reference, mode=args.grader).score
+
+    figures = evaluate_dataset(Path(args.dataset), grade, runtime.reference)
+    if args.json:
+        _print_json(figures)
+    else:
+        print(
+            "  ".join(
+                f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}" for key, value in figures.items()
+            )
+        )
+    return 0
+
+
+def _read_answer(stream: TextIO) -> str | None:
+    """Lines up to an empty line (or the end of input); None at the end of input with nothing typed."""
+    lines: list[str] = []
+    for line in stream:
+        if not line.strip():
+            if lines:
+                break
+            continue
+        lines.append(line.rstrip("\n"))
+    else:
+        if not lines:
+            return None
+    return "\n".join(lines)
+
+
+def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
+    """An interview round in the terminal: answers end with an empty line; /skip, /hint, /end are commands."""
+    runtime = build_runtime(settings)
+    interviewer = runtime.interviewer
+    options = RoundOptions(
+        topics=tuple(args.topic or ()), focus=args.focus, count=args.n, mode=args.mode, retry_weak=args.retry_weak
+    )
+    round_id = interviewer.start(options)
+    print(f"Round {round_id}: {args.n} question(s), graded by {runtime.grading.describe()}.")
+    print("End each answer with an empty line. Commands: /skip, /hint, /end.\n")
+    prompt = interviewer.next_prompt(round_id)
+    while prompt is not None:
+        label = "Follow-up" if prompt.kind == "follow_up" else f"Question {prompt.number}/{prompt.total}"
+        print(f"{label} [{prompt.topic}]: {prompt.question}")
+        answer = _read_answer(sys.stdin)
+        if answer is None or answer.strip() == "/end":
+            break
+        if answer.strip() == "/hint":
+            print(
+                interviewer.hint(prompt.question_id)
+                if args.mode == "practice" and prompt.question_id
+                else "No hints in a mock interview."
+            )
+            continue
+        outcome = interviewer.skip(prompt) if answer.strip() == "/skip" else interviewer.answer(prompt, answer)
+        if outcome.turn.grade and args.mode == "practice":
+            print("\n" + _grade_text(outcome.turn.grade))
+        prompt = outcome.next_prompt
+    summary = interviewer.end(round_id)
+    print(summary_text(summary))
+    return 0
+
+
+def summary_text(summary: Summary) -> str:
+    """The end-of-round report for the terminal."""
+    average = f"{summary.average:.1f}/5" if summary.average is not None else "no graded answers"
+    lines = [f"Round {summary.round_id} finished: {average}, {summary.answered} graded, {summary.skipped} skipped."]
+    lines += [f"  {topic.topic}: {topic.average:.1f}/5 over {topic.answered}" for topic in summary.by_topic]
+    if summary.weakest_key_points:
+        lines.append("Key points to work on:")
+        lines += [f"  - {point}" for point, _ in summary.weakest_key_points]
+    if summary.retry:
+        lines.append("Worth retrying:")
+        lines += [f"  - {turn.question}" for turn in summary.retry]
+    return "\n".join(lines)
+
+
+def cmd_transcripts(args: argparse.Namespace, settings: Settings) -> int:
+    """Read the transcript store: list rounds, show one, export one."""
+    store = Store(settings.database_path)
+    if args.action == "list":
+        rounds = store.list_rounds(args.topic)
+        if args.json:
+            _print_json(
+                [{k: v for k, v in round_dict(r).items() if k != "turns"} | {"turns": len(r.turns)} for r in rounds]
+            )
+            return 0
+        if not rounds:
+            print("No rounds yet: start one with `python -m interviewer round` or in the app.")
+        for record in rounds:
+            average = f"{record.average_score:.1f}/5" if record.average_score is not None else "-"
+            topics = ", ".join(record.topics) or record.focus or "all topics"
+            print(
+                f"{record.id}  {record.started_at}  {record.mode:8}  {average:6}  {len(record.turns)} turns  {topics}"
+            )
+        return 0
+    if not args.id:
+        raise InterviewerError(f"`transcripts {args.action}` needs a round id; `transcripts list` shows them.")
+    record = store.get_round(args.id)
+    if args.action == "export" and args.format == "json":
+        print(round_json(record))
+    else:
+        print(round_markdown(record), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(prog="python -m interviewer", description=__doc__)
@@ -107,6 +249,35 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_argument("--k", type=int, default=5, help="number of questions to return (default 5)")
     search_cmd.add_argument("--json", action="store_true", help="print JSON")
     search_cmd.set_defaults(handler=cmd_search)
+
+    grade = commands.add_parser("grade", help="grade one answer")
+    grade.add_argument("--question", required=True, help="the question, worded freely")
+    grade.add_argument("--answer", required=True, help="the answer to grade")
+    grade.add_argument("--grader", choices=["auto", "llm", "offline"], default="auto")
+    grade.add_argument("--json", action="store_true", help="print the grade object as JSON")
+    grade.set_defaults(handler=cmd_grade)
+
+    evaluate = commands.add_parser("eval", help="measure a grader against human scores in a CSV")
+    evaluate.add_argument("--dataset", required=True, help="CSV with question, answer, score[, reference_answer]")
+    evaluate.add_argument("--grader", choices=["auto", "llm", "offline"], default="auto")
+    evaluate.add_argument("--json", action="store_true", help="print pearson, spearman, rmse, qwk, n as JSON")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    round_cmd = commands.add_parser("round", help="an interview round in the terminal")
+    round_cmd.add_argument("--topic", action="append", help="a topic (repeat for several); default all")
+    round_cmd.add_argument("--focus", help="free-text focus matched by meaning, e.g. quantization")
+    round_cmd.add_argument("--n", type=int, default=5, help="number of questions (default 5)")
+    round_cmd.add_argument("--mode", choices=["practice", "mock"], default="practice")
+    round_cmd.add_argument("--retry-weak", action="store_true", help="prefer questions you scored low on")
+    round_cmd.set_defaults(handler=cmd_round)
+
+    transcripts = commands.add_parser("transcripts", help="past rounds: list, show ID, export ID")
+    transcripts.add_argument("action", choices=["list", "show", "export"])
+    transcripts.add_argument("id", nargs="?", help="round id (for show and export)")
+    transcripts.add_argument("--format", choices=["md", "json"], default="md", help="export format")
+    transcripts.add_argument("--topic", help="list only rounds with this topic")
+    transcripts.add_argument("--json", action="store_true", help="list as JSON")
+    transcripts.set_defaults(handler=cmd_transcripts)
     return parser
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from interviewer.answers import CleanAnswer
@@ -88,6 +90,19 @@ def _validation_message(error: ValidationError) -> str:
     return "the JSON does not match the schema: " + "; ".join(parts)
 
 
+def _reply_text(response: object) -> str:
+    """The assistant's text of a chat completion; GraderError when the 200 reply is not one or has no text."""
+    # The client does not validate replies: an HTML page comes back as a str, `{"choices": [{}]}` as a
+    # completion whose message is None, and a wrong type as whatever the JSON held.
+    if not isinstance(response, ChatCompletion) or not isinstance(response.choices, list | None):
+        raise GraderError("the LLM endpoint did not send a chat completion; check the endpoint's base URL")
+    first = response.choices[0] if response.choices else None
+    content = getattr(getattr(first, "message", None), "content", None)
+    if not isinstance(content, str) or not content.strip():
+        raise GraderError("the LLM returned an empty reply")
+    return content
+
+
 class LLMGrader:
     """Reference-guided rubric grading through the `openai` client."""
 
@@ -151,11 +166,9 @@ class LLMGrader:
             raise GraderError("the LLM endpoint is rate-limiting (429) and retries ran out") from error
         except openai.APIStatusError as error:
             raise GraderError(f"the LLM endpoint failed with HTTP {error.status_code}") from error
-        choices = response.choices or []
-        content = choices[0].message.content if choices else None
-        if not content:
-            raise GraderError("the LLM returned an empty reply")
-        return content
+        except ValueError as error:  # a 200 whose body is cut or not JSON: the client raises json's own error
+            raise GraderError(f"the LLM endpoint sent a reply that is not valid JSON ({error})") from error
+        return _reply_text(response)
 
     def assess(self, question: str, answer: CleanAnswer, reference: Reference) -> Assessment:
         """Ask, validate, re-ask once with the error; GraderError when no valid assessment comes back."""
@@ -171,6 +184,13 @@ class LLMGrader:
             reask = render(self.settings.prompts_dir, "reask", error=problem)
             messages = [*base, {"role": "assistant", "content": reply}, {"role": "user", "content": reask}]
         raise GraderError(f"the LLM's reply was invalid twice ({problem})")
+
+    def check(self) -> str:
+        """Send one tiny request and say what came back: the Settings page's connection test."""
+        started = time.perf_counter()
+        reply = self._complete([{"role": "user", "content": "Reply with the single word OK."}], structured=False)
+        elapsed = (time.perf_counter() - started) * 1000
+        return f"{self.settings.llm_model} at {self._client.base_url} answered in {elapsed:.0f} ms: {reply[:80]!r}"
 
     def follow_up(self, question: str, answer: CleanAnswer, missed: list[str]) -> str:
         """One follow-up question about the missed key points."""

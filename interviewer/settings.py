@@ -11,6 +11,7 @@ keyword overrides passed to `load_settings`.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -143,3 +144,31 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise ConfigError(f"Invalid settings ({problems}). Check the environment and {home}/settings.toml.") from error
+
+
+EDITABLE = ("grader", "llm_base_url", "llm_api_key", "llm_model", "llm_timeout")
+"""Settings the app's Settings page may write to the settings file."""
+
+
+def save_settings_file(settings: Settings, changes: Mapping[str, str | float | None]) -> Path:
+    """Merge `changes` into `$INTERVIEWER_HOME/settings.toml` (readable by its owner only); None removes a key."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ConfigError(f"These settings cannot be saved from the app: {', '.join(sorted(unknown))}.")
+    values = _read_toml(settings.settings_file)
+    for key, value in changes.items():
+        if value is None or value == "":
+            values.pop(key, None)
+        else:
+            values[key] = value
+    try:
+        Settings(**{**settings.model_dump(), **values})  # validate before writing
+    except ValidationError as error:
+        raise ConfigError(f"Not saved: {error.errors()[0]['loc'][0]} {error.errors()[0]['msg']}.") from error
+    lines = [f"{key} = {json.dumps(value)}" for key, value in sorted(values.items())]
+    settings.home.mkdir(parents=True, exist_ok=True)
+    temporary = settings.settings_file.with_suffix(".tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.chmod(0o600)
+    os.replace(temporary, settings.settings_file)
+    return settings.settings_file

@@ -1,0 +1,48 @@
+"""Everything a front end needs, built once from settings: model, index, graders, store, interview engine.
+
+The app caches one `Runtime` per settings with `st.cache_resource`; the command line builds one per command.
+Building it loads the embedding model and opens (or builds) the index, so it is the one slow step at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interviewer.embeddings import Progress, SentenceTransformerEmbedder
+from interviewer.engine import Interviewer
+from interviewer.grading import GradingService
+from interviewer.index import IndexReport, open_index
+from interviewer.offline_grader import OfflineGrader
+from interviewer.retrieval import Reference, find_reference
+from interviewer.settings import Settings
+from interviewer.store import Store
+
+
+@dataclass
+class Runtime:
+    """The long-lived objects of one process, for one set of settings."""
+
+    settings: Settings
+    embedder: SentenceTransformerEmbedder
+    report: IndexReport
+    grading: GradingService
+    store: Store
+    interviewer: Interviewer
+
+    def reference(self, question: str) -> Reference:
+        """The reference for a freely worded question."""
+        return find_reference(
+            self.report.index, self.embedder, question, self.settings.match_threshold, self.settings.max_query_chars
+        )
+
+
+def build_runtime(settings: Settings, progress: Progress | None = None, warm: bool = True) -> Runtime:
+    """Load the model, open the index, set up graders and store; `warm` runs one encode so the first answer is fast."""
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    report = open_index(settings.knowledge_dir, settings.index_dir, embedder, progress)
+    if warm:
+        embedder.encode(["warm up"])
+    grading = GradingService(settings, OfflineGrader(embedder))
+    store = Store(settings.database_path)
+    interviewer = Interviewer(settings, report.index, embedder, grading, store)
+    return Runtime(settings, embedder, report, grading, store, interviewer)
