@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: install index run test lint fmt bench clean
+.PHONY: install index run test lint fmt bench browser clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,15 +29,23 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint
+# Debian's chromium for the real-browser test (Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+test: lint browser
 	$(PY) -m pytest
 
 fmt: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: install
+bench: install browser
 	$(PY) -m bench.knowledge
+	$(PY) -m bench.grading
+	$(PY) -m bench.app
 
 clean:
 	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache

@@ -1,25 +1,13 @@
-"""Streamlit entry point: the interview pages arrive with the interview engine; for now, the question bank."""
+"""Streamlit entry point: page config, the shared sidebar, and navigation between the four pages."""
 
 import streamlit as st
 
-from interviewer.embeddings import SentenceTransformerEmbedder
-from interviewer.index import IndexReport, open_index
-from interviewer.settings import Settings, load_settings
+st.set_page_config(page_title="Inference interview coach", page_icon=":material/record_voice_over:", layout="centered")
 
-
-@st.cache_resource(show_spinner="Loading the knowledge base...")
-def knowledge(settings: Settings) -> IndexReport:
-    """The index, opened once per process."""
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    return open_index(settings.knowledge_dir, settings.index_dir, embedder)
-
-
-st.set_page_config(page_title="Inference interview coach", page_icon="🎤")
-st.title("Inference interview coach")
-report = knowledge(load_settings())
-st.caption(report.summary())
-for topic in dict.fromkeys(q.topic for q in report.index.questions):
-    with st.expander(topic):
-        for question in report.index.questions:
-            if question.topic == topic:
-                st.markdown(f"- {question.question}")
+pages = [
+    st.Page("app_pages/interview.py", title="Interview", icon=":material/record_voice_over:", default=True),
+    st.Page("app_pages/review.py", title="Review", icon=":material/insights:"),
+    st.Page("app_pages/knowledge.py", title="Knowledge", icon=":material/menu_book:"),
+    st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,1 @@
+"""Streamlit pages: UI only; every action goes through `interviewer.runtime.Runtime`."""

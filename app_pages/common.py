@@ -1,0 +1,111 @@
+"""What the pages share: the cached runtime, session-state keys, and how a turn and a grade are drawn.
+
+Candidate text is untrusted: it is shown with `st.text` (never as Markdown or HTML), so nothing typed into an
+answer can turn into markup, links or images on the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from interviewer.errors import InterviewerError
+from interviewer.grade import Grade
+from interviewer.runtime import Runtime, build_runtime
+from interviewer.settings import Settings, load_settings
+from interviewer.store import Turn
+
+# Session-state keys, named once.
+ROUND_ID = "interview_round_id"
+UNSAVED = "interview_unsaved_answers"
+REVEALED = "interview_revealed"
+HINTS = "interview_hints"
+CONFIRM_DELETE = "review_confirm_delete"
+SAVED_FLASH = "settings_saved"
+
+CRITERIA = {
+    "correctness": "Correctness",
+    "completeness": "Completeness",
+    "depth": "Depth and examples",
+    "communication": "Communication",
+}
+
+
+@st.cache_resource(show_spinner="Loading the model and the knowledge base...")
+def _cached_runtime(settings_key: str, _settings: Settings) -> Runtime:  # noqa: ARG001 - the cache key
+    """One runtime per distinct settings per process; Streamlit hashes only `settings_key`."""
+    return build_runtime(_settings)
+
+
+def current_settings() -> Settings:
+    """Settings as they stand now (the Settings page may have changed the file)."""
+    return load_settings()
+
+
+def settings_key(settings: Settings) -> str:
+    """Settings as a cache key; the key's hash stands in for the key, which the JSON masks."""
+    secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    return settings.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def get_runtime() -> Runtime:
+    """The process-wide runtime for the current settings; stops the page with a message if it cannot start."""
+    try:
+        settings = current_settings()
+        return _cached_runtime(settings_key(settings), settings)
+    except InterviewerError as error:
+        st.error(str(error))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def show_candidate_text(text: str) -> None:
+    """Untrusted text, shown inert."""
+    st.text(text)
+
+
+def show_grade(grade: Grade) -> None:
+    """The grade card: overall score, per-criterion bars, key points, feedback, the model answer."""
+    if grade.notice:
+        st.warning(grade.notice, icon=":material/warning:")
+    left, right = st.columns([1, 2])
+    left.metric("Score", f"{grade.score:.1f} / 5")
+    with right:
+        for name, label in CRITERIA.items():
+            value = float(getattr(grade.criteria, name))
+            st.progress(value / 5, text=f"{label}: {value:.1f}")
+    if grade.flags:
+        st.caption("Flags: " + ", ".join(grade.flag_labels))
+    if grade.key_points_covered:
+        st.markdown("**Covered**")
+        for point in grade.key_points_covered:
+            st.markdown(f"- :material/check_circle: {point}")
+    if grade.key_points_missed:
+        st.markdown("**Missed**")
+        for point in grade.key_points_missed:
+            st.markdown(f"- :material/cancel: {point}")
+    st.markdown(f"**What was good:** {grade.strengths}")
+    st.markdown(f"**What to add:** {grade.improvements}")
+    with st.expander("Model answer"):
+        st.markdown(grade.model_answer)
+    st.caption(
+        f"Graded by {grade.grader}"
+        + (f" against {', '.join(grade.reference.sources)}" if grade.reference.sources else "")
+    )
+
+
+def show_turn(turn: Turn, with_grade: bool = True) -> None:
+    """One question, the answer and (optionally) its grade, as chat messages."""
+    label = "Follow-up" if turn.kind == "follow_up" else turn.topic
+    with st.chat_message("assistant", avatar=":material/record_voice_over:"):
+        st.markdown(f"**{label}**")
+        st.markdown(turn.question)
+    with st.chat_message("user"):
+        if turn.skipped:
+            st.caption("Skipped")
+        else:
+            show_candidate_text(turn.answer or "")
+    if with_grade and turn.grade is not None:
+        with st.chat_message("assistant", avatar=":material/grading:"):
+            show_grade(turn.grade)

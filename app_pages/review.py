@@ -1,0 +1,99 @@
+"""Review page: past rounds newest first, scores over time and per topic, transcripts, export and delete."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import CONFIRM_DELETE, get_runtime, show_turn
+from interviewer.export import round_json, round_markdown
+from interviewer.store import RoundRecord
+
+runtime = get_runtime()
+st.title("Review")
+
+all_rounds = runtime.store.list_rounds()
+if not all_rounds:
+    st.info("No rounds yet. Start one on the Interview page; every answer is saved as you go.")
+    st.stop()
+
+topics = sorted({turn.topic for record in all_rounds for turn in record.turns})
+topic = st.selectbox("Topic", ["All topics", *topics])
+rounds = runtime.store.list_rounds(None if topic == "All topics" else topic)
+
+
+def score_rows(records: list[RoundRecord]) -> pd.DataFrame:
+    """One row per graded answer: when, topic, score (filtered to the chosen topic)."""
+    rows = [
+        {"time": turn.created_at, "topic": turn.topic, "score": turn.grade.score, "round": record.id}
+        for record in records
+        for turn in record.graded_turns
+        if turn.grade and (topic == "All topics" or turn.topic == topic)
+    ]
+    frame = pd.DataFrame(rows, columns=["time", "topic", "score", "round"])
+    frame["time"] = pd.to_datetime(frame["time"])
+    return frame
+
+
+scores = score_rows(rounds)
+if not scores.empty:
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Scores over time**")
+        over_time = scores.groupby("round", as_index=False).agg(time=("time", "min"), score=("score", "mean"))
+        st.altair_chart(
+            alt.Chart(over_time)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("time:T", title=None),
+                y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 5]), title="Average score"),
+                tooltip=["round", alt.Tooltip("score:Q", format=".1f")],
+            ),
+            use_container_width=True,
+        )
+    with right:
+        st.markdown("**Average score per topic**")
+        per_topic = scores.groupby("topic", as_index=False).agg(score=("score", "mean"), answers=("score", "size"))
+        st.altair_chart(
+            alt.Chart(per_topic)
+            .mark_bar()
+            .encode(
+                x=alt.X("score:Q", scale=alt.Scale(domain=[0, 5]), title="Average score"),
+                y=alt.Y("topic:N", sort="-x", title=None),
+                tooltip=["topic", alt.Tooltip("score:Q", format=".1f"), "answers"],
+            ),
+            use_container_width=True,
+        )
+
+
+def label(record: RoundRecord) -> str:
+    average = f"{record.average_score:.1f}/5" if record.average_score is not None else "not graded"
+    status = "" if record.ended_at else " · unfinished"
+    subject = ", ".join(record.topics) or record.focus or "all topics"
+    return f"{record.started_at[:16].replace('T', ' ')} · {subject} · {average} · {len(record.turns)} turns{status}"
+
+
+chosen = st.selectbox("Round", rounds, format_func=label) if rounds else None
+if chosen is None:
+    st.info(f"No rounds with {topic}.")
+    st.stop()
+
+left, middle, right = st.columns(3)
+left.download_button("Export Markdown", round_markdown(chosen), file_name=f"round-{chosen.id}.md", mime="text/markdown")
+middle.download_button("Export JSON", round_json(chosen), file_name=f"round-{chosen.id}.json", mime="application/json")
+if right.button("Delete round"):
+    st.session_state[CONFIRM_DELETE] = chosen.id
+if st.session_state.get(CONFIRM_DELETE) == chosen.id:
+    st.warning("Delete this round and its transcript for good?")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete it", type="primary"):
+        runtime.store.delete_round(chosen.id)
+        del st.session_state[CONFIRM_DELETE]
+        st.rerun()
+    if no.button("Keep it"):
+        del st.session_state[CONFIRM_DELETE]
+        st.rerun()
+
+for turn in chosen.turns:
+    show_turn(turn)

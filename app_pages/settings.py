@@ -1,0 +1,74 @@
+"""Settings page: grader mode and the LLM endpoint; the API key is write-only and never shown back."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import SAVED_FLASH, current_settings
+from interviewer.errors import InterviewerError
+from interviewer.llm_grader import LLMGrader, llm_configured
+from interviewer.settings import save_settings_file
+
+settings = current_settings()
+st.title("Settings")
+st.caption(
+    f"Saved to {settings.settings_file}. Environment variables (OPENAI_API_KEY, OPENAI_BASE_URL, INTERVIEWER_*) "
+    "take precedence over what is saved here."
+)
+
+modes = ["auto", "llm", "offline"]
+with st.form("settings"):
+    grader = st.radio(
+        "Grader",
+        modes,
+        index=modes.index(settings.grader),
+        horizontal=True,
+        captions=["LLM when configured, else offline", "LLM (offline if it fails)", "Offline only"],
+    )
+    base_url = st.text_input(
+        "Endpoint (OpenAI-compatible base URL)",
+        value=settings.llm_base_url or "",
+        key="settings_base_url",
+        placeholder="empty for OpenAI; http://localhost:11434/v1 for Ollama; http://localhost:8000/v1 for vLLM",
+    )
+    model = st.text_input("Model", value=settings.llm_model)
+    timeout = st.number_input("Timeout (seconds)", min_value=1.0, max_value=600.0, value=float(settings.llm_timeout))
+    key_state = "A key is set." if settings.llm_api_key else "No key is set."
+    api_key = st.text_input(
+        f"API key ({key_state} Leave empty to keep it.)", type="password", value="", key="settings_api_key"
+    )
+    forget_key = st.checkbox("Forget the saved key")
+    saved = st.form_submit_button("Save", type="primary", key="settings_save")
+
+if saved:
+    changes: dict[str, str | float | None] = {
+        "grader": grader,
+        "llm_base_url": base_url.strip() or None,
+        "llm_model": model.strip() or None,
+        "llm_timeout": timeout,
+    }
+    if api_key:
+        changes["llm_api_key"] = api_key.strip()
+    elif forget_key:
+        changes["llm_api_key"] = None
+    try:
+        save_settings_file(settings, changes)
+    except InterviewerError as error:
+        st.error(str(error))
+    else:
+        st.session_state.pop("settings_api_key", None)  # the typed key must not linger in the page
+        st.session_state[SAVED_FLASH] = True
+        st.rerun()
+
+if st.session_state.pop(SAVED_FLASH, False):
+    st.success("Saved. New answers use these settings.")
+
+if st.button("Test the connection"):
+    if not llm_configured(settings):
+        st.info("No LLM is configured: answers are graded offline with sentence embeddings.")
+    else:
+        try:
+            with st.spinner("Asking the endpoint..."):
+                st.success(LLMGrader(settings).check())
+        except InterviewerError as error:
+            st.error(f"The endpoint did not work: {error}")

@@ -1,0 +1,168 @@
+"""The Streamlit app through AppTest: a whole round, follow-up, summary, review, export, settings, several sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from interviewer.settings import PROJECT_ROOT, Settings, load_settings
+from interviewer.store import Store
+
+APP = str(PROJECT_ROOT / "app.py")
+FOCUS = "dynamic batching in a model server"
+PARTIAL = "Dynamic batching groups requests that arrive close together into one batch so the GPU is used better."
+FULL = (
+    "Dynamic batching groups concurrent requests into one batch to raise accelerator utilisation and throughput. "
+    "A maximum batch size and a maximum queue delay bound how long any request waits, so it trades a little "
+    "per-request latency for much higher throughput. Inputs of different lengths need padding or bucketing."
+)
+
+
+@pytest.fixture
+def app_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The app sees the test's home and knowledge copy, grades offline, and starts with empty caches."""
+    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(indexed_settings.knowledge_dir))
+    monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
+    st.cache_resource.clear()
+    yield load_settings()
+    st.cache_resource.clear()
+
+
+def new_session() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def start_round(at: AppTest, count: int = 2, mode: str = "practice", focus: str = FOCUS) -> None:
+    at.text_input(key="start_focus").input(focus)
+    at.slider(key="start_count").set_value(count)
+    at.radio(key="start_mode").set_value(mode)
+    at.button(key="start_submit").click().run()
+    assert not at.exception, at.exception
+
+
+def answer(at: AppTest, text: str) -> None:
+    at.chat_input[0].set_value(text).run()
+    assert not at.exception, at.exception
+
+
+def texts(at: AppTest) -> str:
+    """Everything drawn as Markdown, text or caption, for assertions about what a person reads."""
+    return "\n".join(element.value for kind in ("markdown", "text", "caption") for element in at.get(kind))
+
+
+def test_a_practice_round_from_start_to_review(app_env: Settings) -> None:
+    at = new_session()
+    start_round(at, count=2)
+    first_question = at.chat_message[0].markdown[1].value
+    assert "batch" in first_question.lower()
+
+    answer(at, PARTIAL)
+    page = texts(at)
+    assert at.metric[0].label == "Score" and at.metric[0].value.endswith("/ 5")
+    assert "Missed" in page and "Graded by offline" in page
+    assert PARTIAL in [element.value for element in at.text]  # the answer is shown as plain text
+    assert "Follow-up" in page  # a partial answer gets one follow-up question
+
+    answer(at, "Inputs of different lengths are padded to the longest one or bucketed by length.")
+    at.button(key="end_round").click().run()
+    page = texts(at)
+    assert "Round summary" in [element.value for element in at.subheader]
+    assert "Key points to work on" in page or "Worth retrying" in page
+
+    at.switch_page("app_pages/review.py").run()
+    assert not at.exception, at.exception
+    assert PARTIAL in [element.value for element in at.text]
+    assert len(at.get("download_button")) == 2  # Markdown and JSON export
+
+    record = Store(app_env.database_path).list_rounds()[0]
+    assert [turn.kind for turn in record.turns][:2] == ["question", "follow_up"]
+    assert record.ended_at is not None
+
+
+def test_mock_mode_hides_grades_and_help_until_the_end(app_env: Settings) -> None:
+    at = new_session()
+    start_round(at, count=2, mode="mock")
+    assert not [b for b in at.button if b.label in ("Hint", "Show the model answer")]
+    answer(at, FULL)
+    assert at.chat_input and not at.metric  # the round goes on, with no grade card
+    while not at.subheader:
+        if at.chat_input:
+            answer(at, "Padding and bucketing handle variable lengths.")
+        else:
+            break
+    assert "Round summary" in [element.value for element in at.subheader]
+    assert at.metric  # grades are shown at the end
+
+
+def test_empty_answer_gets_a_message_and_nothing_is_saved(app_env: Settings) -> None:
+    at = new_session()
+    start_round(at, count=1)
+    answer(at, "   ")
+    assert "That answer is empty" in at.warning[0].value
+    assert Store(app_env.database_path).list_rounds()[0].turns == []
+
+
+def test_skip_moves_on_and_is_recorded(app_env: Settings) -> None:
+    at = new_session()
+    start_round(at, count=2)
+    at.button(key="skip_question").click().run()
+    record = Store(app_env.database_path).list_rounds()[0]
+    assert record.turns[0].skipped
+    assert "question 2 of 2" in texts(at)
+
+
+def test_two_sessions_at_once_never_mix(app_env: Settings) -> None:
+    alice, bob = new_session(), new_session()
+    start_round(alice, count=1)
+    start_round(bob, count=1)
+    answer(alice, "Alice says batching raises throughput by grouping requests.")
+    answer(bob, "Bob says the queue delay bounds latency.")
+    assert "Alice" in texts(alice) + "".join(t.value for t in alice.text)
+    assert not any("Bob" in t.value for t in alice.text)
+    assert not any("Alice" in t.value for t in bob.text)
+    rounds = Store(app_env.database_path).list_rounds()
+    answers = sorted(turn.answer or "" for record in rounds for turn in record.turns if turn.kind == "question")
+    assert [a.split()[0] for a in answers] == ["Alice", "Bob"]
+    assert len({record.id for record in rounds}) == 2
+
+
+def test_an_unfinished_round_can_be_resumed_in_a_new_session(app_env: Settings) -> None:
+    first = new_session()
+    start_round(first, count=2)
+    answer(first, FULL)
+    second = new_session()  # a new tab, or the same person after a restart
+    resume = [b for b in second.button if b.label.startswith("Resume round")]
+    assert resume
+    resume[0].click().run()
+    assert FULL in [element.value for element in second.text]
+
+
+def test_knowledge_page_searches_and_browses(app_env: Settings) -> None:
+    at = new_session()
+    at.switch_page("app_pages/knowledge.py").run()
+    at.text_input[0].input("int8 calibration").run()
+    assert not at.exception, at.exception
+    assert any("quantiz" in e.label.lower() for e in at.expander)
+
+
+def test_settings_page_never_shows_the_key(app_env: Settings) -> None:
+    at = new_session()
+    at.switch_page("app_pages/settings.py").run()
+    at.text_input(key="settings_api_key").input("sk-very-secret-key")
+    at.text_input(key="settings_base_url").input("http://127.0.0.1:9/v1")
+    at.button(key="settings_save").click().run()
+    assert not at.exception, at.exception
+    assert "Saved" in at.success[0].value
+    assert load_settings().llm_api_key.get_secret_value() == "sk-very-secret-key"
+    assert "A key is set" in at.text_input(key="settings_api_key").label
+    rendered = str(
+        [element.value for kind in ("text_input", "markdown", "caption", "success") for element in at.get(kind)]
+    )
+    assert "sk-very-secret-key" not in rendered
+    assert at.text_input(key="settings_api_key").value == ""

@@ -1,0 +1,108 @@
+"""One real-browser round: `streamlit run` on a free port, headless Chromium driven by Playwright.
+
+Screenshots of the graded answer and of the Review page are saved to `test-artifacts/` (the README shows them).
+Chromium comes from Debian (`make test` installs it); without it the test is skipped on a developer machine and
+fails under CI, so a CI run never passes without the browser test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from interviewer.settings import PROJECT_ROOT, Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ANSWER = (
+    "Dynamic batching groups concurrent requests into one batch so the GPU runs one large kernel instead of many "
+    "small ones, which raises throughput. The server bounds the wait with a maximum batch size and a maximum "
+    "queue delay, so each request pays a little latency."
+)
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium before the tests.")
+    pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(indexed_settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """A `streamlit run` of the app on a free port, with the test's home and knowledge copy."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "INTERVIEWER_HOME": str(indexed_settings.home),
+        "INTERVIEWER_KNOWLEDGE_DIR": str(indexed_settings.knowledge_dir),
+        "INTERVIEWER_GRADER": "offline",
+    }
+    log = (tmp_path / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not become healthy:\n" + (tmp_path / "streamlit.log").read_text())
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+def test_a_round_in_a_real_browser(app_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 1500})
+        page.goto(app_url)
+        page.get_by_label("Or a focus, in your own words").fill("dynamic batching in a model server")
+        page.get_by_role("button", name="Start the round").click()
+        chat = page.get_by_placeholder("Your answer")
+        expect(chat).to_be_visible(timeout=60_000)
+        chat.fill(ANSWER)
+        chat.press("Enter")
+        expect(page.get_by_text("Score", exact=True).first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("What to add:").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "graded-answer.png"), full_page=True)
+
+        page.get_by_role("button", name="End the round").click()
+        expect(page.get_by_text("Round summary")).to_be_visible(timeout=30_000)
+        page.get_by_role("link", name="Review").click()
+        expect(page.get_by_text("Scores over time")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(ANSWER[:40]).first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+        browser.close()
+    assert (ARTIFACTS / "graded-answer.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "review.png").stat().st_size > 10_000
