@@ -102,6 +102,9 @@ def test_a_round_in_a_real_browser(app_url: str) -> None:
         page.get_by_role("link", name="Review").click()
         expect(page.get_by_text("Scores over time")).to_be_visible(timeout=30_000)
         expect(page.get_by_text(ANSWER[:40]).first).to_be_visible()
+        expect(page.get_by_role("button", name="Export Markdown")).to_be_visible(timeout=30_000)
+        expect(page.locator(".vega-embed canvas, .vega-embed svg").first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)  # let the charts finish their first paint
         page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "graded-answer.png").stat().st_size > 10_000
