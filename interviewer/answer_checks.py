@@ -32,7 +32,7 @@ _INSTRUCTION_PATTERNS = (
     r"\b(?:your|the grader's) new instructions\b|\bnew instructions?\s*:|\bnote to (?:the )?grader\b|\bdear grader\b",
     r"(?:^|\n)\s*(?:system|assistant|developer)\s*:",
     r"<\|im_start\|>|<\|system\|>|\[/?INST\]|<<SYS>>|###\s*(?:instruction|system)",
-    r"[\"'](?:score|grade|rating)[\"']\s*:\s*\d",
+    r"[\"'](?:score|grade|rating)[\"']\s*:\s*[\"']?(?:4(?:\.5)?|5|10|100)(?:\.0)?\b(?!\.\d)",
     # Spanish, Portuguese, Italian, French, German: "give (me) a 5"
     r"\b(?:dame|dale|d[éê]-?me|donne[zr]?(?:-moi)?|gib mir|geben sie mir|dammi|dategli)\s+"
     r"(?:(?:un|una|une|eine|la|el|nota|note|punteggio|voto)\s+){0,2}(?:5|10|cinco|cinq|fünf|cinque|m[aá]xim\w*)\b",
@@ -49,7 +49,13 @@ _INSTRUCTION_PATTERNS = (
     r"忽略.{0,10}(?:指令|指示|说明|提示)|你现在是|满分|[给給]我?打?5分(?!钟)|指示を無視|満点",
 )
 _INSTRUCTIONS = re.compile("|".join(f"(?:{pattern})" for pattern in _INSTRUCTION_PATTERNS), re.IGNORECASE)
-_FAKE_GRADE = re.compile(r"\{[^{}]*[\"']?(?:score|grade|rating|points)[\"']?\s*:[^{}]*\}", re.IGNORECASE | re.DOTALL)
+_FAKE_GRADE = re.compile(
+    r"\{[^{}]*[\"'](?:(?:score|grade|rating)[\"']\s*:\s*[\"']?(?:4(?:\.5)?|5|10|100)(?:\.0)?\b(?!\.\d)"
+    r"|criteria|correctness|completeness|key_points_covered|key_points_missed|strengths|improvements|model_answer"
+    r"|reasoning)[^{}]*\}",
+    re.IGNORECASE | re.DOTALL,
+)
+"""A JSON object that poses as a grade: a top score, or the fields of our own grade schema."""
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？])")
 _ITEM_SPLIT = re.compile(r"[,;\n•·|]+|\s+-\s+|\.\s+|\.$")
 
@@ -71,10 +77,14 @@ class Screened:
 
 
 def screen_instructions(text: str) -> Screened:
-    """Remove fake JSON grades and every sentence that tries to instruct the grader."""
-    removed = [match.group(0) for match in _FAKE_GRADE.finditer(text)]
+    """Remove fake JSON grades (innermost first, so nested ones go too) and every sentence that instructs."""
+    removed: list[str] = []
+    rest = text
+    while match := _FAKE_GRADE.search(rest):
+        removed.append(match.group(0))
+        rest = rest[: match.start()] + " " + rest[match.end() :]
     lines: list[str] = []
-    for line in _FAKE_GRADE.sub(" ", text).split("\n"):
+    for line in rest.split("\n"):
         kept = []
         for piece in _SENTENCE.split(line):
             (removed if _INSTRUCTIONS.search(piece) else kept).append(piece.strip())

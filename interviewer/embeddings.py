@@ -83,6 +83,10 @@ class SentenceTransformerEmbedder:
         self.name = model
         self._model = None
         self._lock = threading.Lock()
+        # One inference at a time: the fast tokenizer keeps its padding and truncation settings in shared
+        # state, so two threads encoding at once (two app sessions grading) can get unpadded batches and fail.
+        # On a CPU, torch already spreads one inference over every core, so little is lost by waiting.
+        self._inference = threading.Lock()
 
     def _loaded(self):  # returns a SentenceTransformer, imported lazily
         """Load the model once; refuse names that would need a download."""
@@ -118,7 +122,8 @@ class SentenceTransformerEmbedder:
         rows = []
         for start in range(0, len(texts), BATCH_SIZE):
             batch = texts[start : start + BATCH_SIZE]
-            rows.append(model.encode(batch, batch_size=BATCH_SIZE, normalize_embeddings=True))
+            with self._inference:
+                rows.append(model.encode(batch, batch_size=BATCH_SIZE, normalize_embeddings=True))
             if progress:
                 progress(min(start + BATCH_SIZE, len(texts)), len(texts))
         return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
@@ -129,8 +134,11 @@ class SentenceTransformerEmbedder:
         texts = list(texts)
         if not texts:
             return []
-        outputs = model.encode(texts, batch_size=WORD_BATCH_SIZE, output_value=None, normalize_embeddings=True)
-        pieces = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length, return_offsets_mapping=True)
+        with self._inference:
+            outputs = model.encode(texts, batch_size=WORD_BATCH_SIZE, output_value=None, normalize_embeddings=True)
+            pieces = model.tokenizer(
+                texts, truncation=True, max_length=model.max_seq_length, return_offsets_mapping=True
+            )
         encoded = []
         for row, (text, output) in enumerate(zip(texts, outputs, strict=True)):
             kept = int(output["attention_mask"].sum())

@@ -27,35 +27,24 @@ SENTENCE_MATCH = 0.6
 """Cosine from which an answer sentence counts as saying what a key point or reference sentence says."""
 
 
-@dataclass(frozen=True)
-class WordSet:
-    """Content words of a text with their vectors, question words set aside."""
-
-    stems: tuple[str, ...]
-    vectors: np.ndarray
-
-    @classmethod
-    def of(cls, encoded: list[EncodedText], question_stems: frozenset[str]) -> WordSet:
-        """The content words of encoded sentences, minus those the question contains."""
-        stems: list[str] = []
-        rows: list[np.ndarray] = []
-        for item in encoded:
-            for word, vector in zip(item.words, item.word_vectors, strict=True):
-                if is_content(word) and stem(word) not in question_stems:
-                    stems.append(stem(word))
-                    rows.append(vector)
-        dimension = encoded[0].vector.shape[0] if encoded else 0
-        return cls(tuple(stems), np.array(rows, np.float32).reshape(len(rows), dimension))
+def content_vectors(encoded: list[EncodedText], question_stems: frozenset[str]) -> np.ndarray:
+    """The vectors of the content words of encoded texts, minus the words the question contains."""
+    rows = [
+        vector
+        for item in encoded
+        for word, vector in zip(item.words, item.word_vectors, strict=True)
+        if is_content(word) and stem(word) not in question_stems
+    ]
+    return np.array(rows, np.float32).reshape(len(rows), encoded[0].vector.shape[0])
 
 
 @dataclass(frozen=True)
 class ReferenceVectors:
     """Everything about a reference that grading needs, encoded once per (question, reference)."""
 
-    key_points: tuple[str, ...]
     point_vectors: np.ndarray
-    point_words: tuple[WordSet, ...]
-    support: WordSet
+    point_words: tuple[np.ndarray, ...]
+    support: np.ndarray
     sentence_vectors: np.ndarray
     vector: np.ndarray
     question_vector: np.ndarray
@@ -65,12 +54,11 @@ class ReferenceVectors:
 
 @dataclass(frozen=True)
 class AnswerVectors:
-    """An answer's sentences, their vectors and its content words."""
+    """An answer's sentence vectors, their mean, its content-word vectors and its content stems."""
 
-    sentences: tuple[str, ...]
     sentence_vectors: np.ndarray
     vector: np.ndarray
-    words: WordSet
+    words: np.ndarray
     stems: frozenset[str]
 
 
@@ -128,17 +116,16 @@ def encode_reference(
 ) -> ReferenceVectors:
     """Encode the question, key points and reference sentences in one batch."""
     question_stems = frozenset(content_stems(question))
-    units = sentences(text)
+    units = sentences(text) or [text]
     prose = set(sentences(text, drop_code=True)) or set(units)
     encoded = embedder.encode_words([question, *key_points, *units])
     points, body = encoded[1 : 1 + len(key_points)], encoded[1 + len(key_points) :]
     prose_vectors = np.array([item.vector for unit, item in zip(units, body, strict=True) if unit in prose])
     point_words = tuple(_point_words(point, question_stems) for point in points)
     return ReferenceVectors(
-        key_points=key_points,
         point_vectors=np.array([item.vector for item in points]),
         point_words=point_words,
-        support=WordSet.of([*points, *body], question_stems),
+        support=content_vectors([*points, *body], question_stems),
         sentence_vectors=prose_vectors,
         vector=_mean_vector(prose_vectors),
         question_vector=encoded[0].vector,
@@ -147,10 +134,10 @@ def encode_reference(
     )
 
 
-def _point_words(point: EncodedText, question_stems: frozenset[str]) -> WordSet:
-    """A key point's content words; when the question holds all of them, the key point keeps its own."""
-    words = WordSet.of([point], question_stems)
-    return words if words.stems else WordSet.of([point], frozenset())
+def _point_words(point: EncodedText, question_stems: frozenset[str]) -> np.ndarray:
+    """A key point's content-word vectors; when the question holds all its words, the key point keeps them."""
+    words = content_vectors([point], question_stems)
+    return words if len(words) else content_vectors([point], frozenset())
 
 
 def encode_answer(embedder: TokenEmbedder, text: str, question_stems: frozenset[str]) -> AnswerVectors:
@@ -159,10 +146,9 @@ def encode_answer(embedder: TokenEmbedder, text: str, question_stems: frozenset[
     encoded = embedder.encode_words(units)
     vectors = np.array([item.vector for item in encoded])
     return AnswerVectors(
-        sentences=tuple(units),
         sentence_vectors=vectors,
         vector=_mean_vector(vectors),
-        words=WordSet.of(encoded, question_stems),
+        words=content_vectors(encoded, question_stems),
         stems=frozenset(content_stems(text)),
     )
 
@@ -183,10 +169,9 @@ def _best_match(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 def measure(answer: AnswerVectors, reference: ReferenceVectors) -> Measures:
     """All features of an answer against a reference."""
-    answer_words = answer.words.vectors
-    recalls = [_best_match(words.vectors, answer_words) for words in reference.point_words]
+    recalls = [_best_match(words, answer.words) for words in reference.point_words]
     coverage = _best_match(reference.point_vectors, answer.sentence_vectors)
-    precision = _best_match(answer_words, reference.support.vectors)
+    precision = _best_match(answer.words, reference.support)
     reach = _best_match(reference.sentence_vectors, answer.sentence_vectors) >= SENTENCE_MATCH
     pooled = np.concatenate(recalls)
     return Measures(

@@ -47,6 +47,12 @@ OFF_TOPIC_WORDS = 5
 """Far from both question and reference, few words the reference supports, yet enough words to judge (a
 two-word fragment is short, not off topic): the answer is about something else."""
 _CAPPING_FLAGS = frozenset({"restates_question", "keyword_list", "off_topic"})
+COVERAGE_FLOOR = 0.3
+"""Key-point strength below which a point earns no coverage at all (POINT_COVERED earns it fully)."""
+COVERAGE_WEIGHT = 0.6
+"""With curated key points, the share of the calibrated score that depends on covering them. The calibration
+comes from human grades on short references (where even weak answers got about 3 of 5), so without this an
+answer that makes one of six key points would still score about 4; the rubric says completeness counts."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,12 @@ class Targets:
 
     key_points: tuple[str, ...]
     derived: bool
+    technical: bool = True
+
+    @property
+    def coverage_weighted(self) -> bool:
+        """Curated key points of a technical question: each one is content the answer must contain."""
+        return self.technical and not self.derived
 
 
 def grading_targets(reference: Reference) -> Targets:
@@ -62,7 +74,7 @@ def grading_targets(reference: Reference) -> Targets:
     star = reference.question.star if reference.question and reference.question.is_behavioral else ()
     listed = tuple(dict.fromkeys((*reference.key_points, *star)))
     if listed:
-        return Targets(listed, derived=False)
+        return Targets(listed, derived=False, technical=not star)
     derived = tuple(sentences(reference.text, drop_code=True)[:MAX_DERIVED_POINTS])
     return Targets(derived or (reference.text.strip(),), derived=True)
 
@@ -154,9 +166,18 @@ def form_flags(answer: str, reference_text: str, measures: Measures) -> list[Fla
     return flags
 
 
-def calibrated_score(measures: Measures, calibration: Calibration) -> float:
-    """The calibrated score against each key point, averaged."""
-    return float(np.mean([calibration.score(features) for features in measures.point_features()]))
+def soft_coverage(measures: Measures) -> float:
+    """Share of the key points made, with partial credit between COVERAGE_FLOOR and POINT_COVERED."""
+    span = POINT_COVERED - COVERAGE_FLOOR
+    return float(np.mean([np.clip((point.strength - COVERAGE_FLOOR) / span, 0, 1) for point in measures.points]))
+
+
+def calibrated_score(measures: Measures, calibration: Calibration, targets: Targets) -> float:
+    """The calibrated score against each key point, averaged; weighted by coverage when key points are curated."""
+    score = float(np.mean([calibration.score(features) for features in measures.point_features()]))
+    if not targets.coverage_weighted:
+        return score
+    return score * (1 - COVERAGE_WEIGHT + COVERAGE_WEIGHT * soft_coverage(measures))
 
 
 def _capped(score: float, flags: tuple[Flag, ...]) -> float:
@@ -164,11 +185,11 @@ def _capped(score: float, flags: tuple[Flag, ...]) -> float:
     return round(min(score, FLAGGED_CAP) if _CAPPING_FLAGS & set(flags) else score, 1)
 
 
-def final_score(inspection: Inspection, calibration: Calibration) -> float:
+def final_score(inspection: Inspection, calibration: Calibration, targets: Targets) -> float:
     """The grade's score for an inspection: 0 when nothing was left to grade."""
     if inspection.measures is None:
         return 0.0
-    return _capped(calibrated_score(inspection.measures, calibration), inspection.flags)
+    return _capped(calibrated_score(inspection.measures, calibration, targets), inspection.flags)
 
 
 def assess(
@@ -176,7 +197,7 @@ def assess(
 ) -> Assessment:
     """Turn an inspection with measures into the fields a person acts on."""
     flags = list(inspection.flags)
-    calibrated = calibrated_score(measures, calibration)
+    calibrated = calibrated_score(measures, calibration, targets)
     score = _capped(calibrated, inspection.flags)
     capped = bool(_CAPPING_FLAGS & set(flags))
     made = [point.strength >= POINT_COVERED and not capped for point in measures.points]
