@@ -81,7 +81,7 @@ def save_answer(prompt: Prompt, answer: str) -> None:
             interviewer.answer(prompt, answer)
     except StoreError as error:
         st.session_state.setdefault(UNSAVED, {})[prompt.position] = answer
-        st.error(str(error))
+        st.error(f"{error} Your answer is kept in this session: save it once that is fixed.")
         return
     except InterviewerError as error:
         st.error(str(error))
@@ -109,9 +109,16 @@ def practice_help(prompt: Prompt) -> None:
 
 def run_round(round_id: str) -> None:
     """Replay the transcript, ask the next question, take the answer."""
-    record = runtime.store.get_round(round_id)
+    try:
+        record = runtime.store.get_round(round_id)
+        prompt = interviewer.next_prompt(round_id)
+    except StoreError as error:
+        st.error(str(error))
+        if typed := st.chat_input("Your answer"):  # an answer sent as the store became unreadable is shown back
+            show_candidate_text(typed)
+            st.warning("The transcript store cannot be read, so this answer was not saved: copy it before reloading.")
+        return
     practice = record.mode == "practice"
-    prompt = interviewer.next_prompt(round_id)
     st.caption(
         f"Round {record.id} · {record.mode} · "
         + (f"question {prompt.number} of {prompt.total}" if prompt else "finished")
@@ -127,6 +134,12 @@ def run_round(round_id: str) -> None:
         st.markdown(prompt.question)
         if practice:
             practice_help(prompt)
+    typed = st.chat_input("Your answer")
+    if typed is not None:  # before the unsaved answer is drawn, so a refused answer shows with its button at once
+        if not typed.strip():
+            st.warning("That answer is empty. Type your answer, or skip the question.")
+        else:
+            save_answer(prompt, typed)
     unsaved = st.session_state.get(UNSAVED, {}).get(prompt.position)
     if unsaved is not None:
         with st.chat_message("user"):
@@ -141,14 +154,12 @@ def run_round(round_id: str) -> None:
     if right.button("End the round", key="end_round"):
         interviewer.end(round_id)
         st.rerun()
-    if answer := st.chat_input("Your answer"):
-        if not answer.strip():
-            st.warning("That answer is empty. Type your answer, or skip the question.")
-        else:
-            save_answer(prompt, answer)
 
 
-if (active := st.session_state.get(ROUND_ID)) is None:
-    start_form()
-else:
-    run_round(active)
+try:
+    if (active := st.session_state.get(ROUND_ID)) is None:
+        start_form()
+    else:
+        run_round(active)
+except StoreError as error:  # a skip, an end or a listing the store refused: say so rather than a traceback
+    st.error(str(error))

@@ -12,8 +12,8 @@ from typing import TextIO
 from tqdm import tqdm
 
 from interviewer.embeddings import SentenceTransformerEmbedder
-from interviewer.engine import RoundOptions, Summary
-from interviewer.errors import InterviewerError
+from interviewer.engine import Interviewer, Outcome, Prompt, RoundOptions, Summary
+from interviewer.errors import InterviewerError, StoreError
 from interviewer.evaluation import evaluate_dataset
 from interviewer.export import grade_markdown, round_dict, round_json, round_markdown
 from interviewer.grade import Grade
@@ -22,7 +22,7 @@ from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.retrieval import Reference, search
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import RoundRecord, Store
 
 
 def _print_json(data: object) -> None:
@@ -154,15 +154,51 @@ def _read_answer(stream: TextIO) -> str | None:
     return "\n".join(lines)
 
 
+def _save(interviewer: Interviewer, prompt: Prompt, answer: str) -> Outcome | None:
+    """Grade and save the answer (or the skip); while the store fails, say why and offer to try again."""
+    while True:
+        try:
+            return interviewer.skip(prompt) if answer.strip() == "/skip" else interviewer.answer(prompt, answer)
+        except StoreError as error:
+            print(f"error: {error}", file=sys.stderr)
+            print("Your answer is kept: press Enter to try saving it again, or type /end to stop.")
+            line = sys.stdin.readline()
+            if not line or line.strip() == "/end":
+                return None
+
+
+def _resumable(args: argparse.Namespace, settings: Settings) -> RoundRecord | None:
+    """The unfinished round that --resume names, checked before the model loads; None for a new round."""
+    if not args.resume:
+        return None
+    if args.topic or args.focus or args.retry_weak:
+        raise InterviewerError(
+            "--resume continues a round with its own questions; drop --topic, --focus, --retry-weak."
+        )
+    record = Store(settings.database_path).get_round(args.resume)
+    if record.ended_at:
+        raise InterviewerError(f"Round {record.id} has finished; `transcripts show {record.id}` shows it.")
+    return record
+
+
 def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
     """An interview round in the terminal: answers end with an empty line; /skip, /hint, /end are commands."""
+    resumed = _resumable(args, settings)
     runtime = build_runtime(settings)
     interviewer = runtime.interviewer
-    options = RoundOptions(
-        topics=tuple(args.topic or ()), focus=args.focus, count=args.n, mode=args.mode, retry_weak=args.retry_weak
-    )
-    round_id = interviewer.start(options)
-    print(f"Round {round_id}: {args.n} question(s), graded by {runtime.grading.describe()}.")
+    if resumed is None:
+        options = RoundOptions(
+            topics=tuple(args.topic or ()), focus=args.focus, count=args.n, mode=args.mode, retry_weak=args.retry_weak
+        )
+        round_id, mode = interviewer.start(options), args.mode
+        print(f"Round {round_id}: {args.n} question(s), graded by {runtime.grading.describe()}.")
+        print(f"If it is interrupted, continue it with `python -m interviewer round --resume {round_id}`.")
+    else:
+        round_id, mode = resumed.id, resumed.mode
+        print(
+            f"Resuming round {round_id} ({mode}): {len(resumed.turns)} answered, "
+            f"{len(resumed.question_ids)} question(s) planned, graded by {runtime.grading.describe()}."
+        )
     print("End each answer with an empty line. Commands: /skip, /hint, /end.\n")
     prompt = interviewer.next_prompt(round_id)
     while prompt is not None:
@@ -174,12 +210,15 @@ def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
         if answer.strip() == "/hint":
             print(
                 interviewer.hint(prompt.question_id)
-                if args.mode == "practice" and prompt.question_id
+                if mode == "practice" and prompt.question_id
                 else "No hints in a mock interview."
             )
             continue
-        outcome = interviewer.skip(prompt) if answer.strip() == "/skip" else interviewer.answer(prompt, answer)
-        if outcome.turn.grade and args.mode == "practice":
+        outcome = _save(interviewer, prompt, answer)
+        if outcome is None:
+            print(f"Stopped. Every answer before this one is saved: `round --resume {round_id}` continues.")
+            return 1
+        if outcome.turn.grade and mode == "practice":
             print("\n" + _grade_text(outcome.turn.grade))
         prompt = outcome.next_prompt
     summary = interviewer.end(round_id)
@@ -269,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     round_cmd.add_argument("--n", type=int, default=5, help="number of questions (default 5)")
     round_cmd.add_argument("--mode", choices=["practice", "mock"], default="practice")
     round_cmd.add_argument("--retry-weak", action="store_true", help="prefer questions you scored low on")
+    round_cmd.add_argument(
+        "--resume", metavar="ROUND_ID", help="continue an unfinished round where it stopped (its own questions)"
+    )
     round_cmd.set_defaults(handler=cmd_round)
 
     transcripts = commands.add_parser("transcripts", help="past rounds: list, show ID, export ID")

@@ -9,6 +9,7 @@ A turn's (round, position) is unique: the same answer can never be written twice
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -134,29 +135,43 @@ class Store:
         self.busy_timeout = busy_timeout
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                migrate(db)
+            db = self._connect()
+            try:  # `with db` would only commit: the connection must be closed, or it holds the files open
+                with db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    migrate(db)
+            finally:
+                db.close()
         except (OSError, sqlite3.Error) as error:
             raise StoreError(self._explain(error)) from error
 
     def _explain(self, error: Exception) -> str:
         """A message that says what to do about a storage failure."""
         text = str(error).lower()
-        if "locked" in text or "busy" in text:
+        code = getattr(error, "sqlite_errorname", "")
+        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text:
             hint = "another process holds the database; close it or wait, then retry"
-        elif "readonly" in text or "read-only" in text or "permission" in text:
+        elif code.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text or "permission" in text:
             hint = "the database is read-only; fix its permissions or point INTERVIEWER_DB_PATH elsewhere"
-        elif "full" in text or "no space" in text:
-            hint = "the disk is full; free some space, then retry"
+        elif code.startswith("SQLITE_CANTOPEN") and not os.access(self.path.parent, os.W_OK):
+            hint = (
+                f"the folder {self.path.parent} is read-only, and SQLite must create its journal files there; "
+                "fix its permissions or point INTERVIEWER_DB_PATH elsewhere"
+            )
+        elif code == "SQLITE_FULL" or code.startswith("SQLITE_IOERR") or "full" in text or "no space" in text:
+            hint = "writing to the disk failed (is it full?); free some space, then retry"
         else:
             hint = "check the file, or point INTERVIEWER_DB_PATH elsewhere"
-        return f"Cannot use the transcript store {self.path} ({error}): {hint}. Your answer is kept in this session."
+        return f"Cannot use the transcript store {self.path} ({error}): {hint}."
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=self.busy_timeout)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error:
+            db.close()
+            raise
         return db
 
     @contextmanager

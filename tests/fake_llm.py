@@ -1,8 +1,10 @@
 """A local HTTP server that speaks the OpenAI chat-completions protocol, with scripted replies and faults.
 
 The graders are tested against it over real HTTP through the real `openai` client: nothing in the project is
-patched. Each request takes the next step of the script (the last step repeats); every request is recorded so
-tests can assert what was sent (the fenced answer, the reference, the temperature, the key).
+patched. Each request takes the next step of the script (the last step repeats), or, in fault mode, the step a
+`choose` function picks from the request itself (so concurrent clients each get their own scripted faults);
+every request is recorded so tests can assert what was sent (the fenced answer, the reference, the temperature,
+the key).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +28,10 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
     reset: bool = False  # close the connection without answering
+    truncate_body: bool = False  # send the headers and half the body, then close the connection
     error_body: dict[str, Any] | None = None
+    body: bytes | None = None  # sent as it is instead of a chat completion (a proxy's page, a cut document)
+    content_type: str = "application/json"
 
 
 def reply(data: dict[str, Any] | str, **kwargs: Any) -> Step:
@@ -37,6 +43,20 @@ def failure(status: int, **kwargs: Any) -> Step:
     """An HTTP error in the OpenAI error shape."""
     body = {"error": {"message": f"scripted {status}", "type": "server_error", "code": None}}
     return Step(status=status, error_body=body, **kwargs)
+
+
+def completion(content: str | None, model: str = "fake") -> bytes:
+    """The HTTP body of a chat completion whose assistant message is `content`."""
+    return json.dumps(
+        {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+    ).encode()
 
 
 def valid_assessment(score: float = 3.5, **changes: Any) -> dict[str, Any]:
@@ -59,8 +79,10 @@ def valid_assessment(score: float = 3.5, **changes: Any) -> dict[str, Any]:
 class FakeLLM:
     """The server, its script and its record of requests."""
 
-    def __init__(self, *steps: Step) -> None:
+    def __init__(self, *steps: Step, choose: Callable[[dict[str, Any]], Step] | None = None) -> None:
+        """Play `steps` in order, or, when `choose` is given, call it (under a lock) with each request body."""
         self.script = list(steps) or [reply(valid_assessment())]
+        self.choose = choose
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -86,6 +108,8 @@ class FakeLLM:
         with self._lock:
             self.requests.append(body)
             self.headers.append(headers)
+            if self.choose is not None:
+                return self.choose(body)
             return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -107,32 +131,22 @@ class FakeLLM:
                     self.close_connection = True
                     self.connection.close()
                     return
-                if step.status != 200:
+                if step.body is not None:
+                    payload = step.body
+                elif step.status != 200:
                     payload = json.dumps(step.error_body or {}).encode()
                 else:
-                    payload = json.dumps(
-                        {
-                            "id": "chatcmpl-fake",
-                            "object": "chat.completion",
-                            "created": int(time.time()),
-                            "model": body.get("model", "fake"),
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "message": {"role": "assistant", "content": step.content},
-                                    "finish_reason": "stop",
-                                }
-                            ],
-                            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                        }
-                    ).encode()
+                    payload = completion(step.content, body.get("model", "fake"))
                 self.send_response(step.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", step.content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in step.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
-                    self.wfile.write(payload)
+                    self.wfile.write(payload[: len(payload) // 2] if step.truncate_body else payload)
+                if step.truncate_body:
+                    self.close_connection = True
+                    self.connection.close()
 
         return Handler
