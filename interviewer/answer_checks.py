@@ -31,6 +31,12 @@ _INSTRUCTION_PATTERNS = (
     r"\bpretend (?:you are|to be)\b|\bact as (?:a|an|the) \w*\s?grader\b",
     r"\b(?:your|the grader's) new instructions\b|\bnew instructions?\s*:|\bnote to (?:the )?grader\b|\bdear grader\b",
     r"(?:^|\n)\s*(?:system|assistant|developer)\s*:",
+    r"(?:^|\n|\s)(?:grader|evaluator|examiner)\s*:|\b(?:grading|scoring)\s+instructions?\b",
+    r"\binstructions?\s+(?:for|to)\s+the\s+(?:grader|evaluator|examiner)\b|\bnote to the evaluator\b",
+    r"\boverrid\w*\b.{0,30}\b(?:grad\w*|scor\w*|rubric|instructions?)\b|\b(?:system|grading)\s+override\b",
+    r"\bmust\s+(?:receive|get|be given|be awarded)\b.{0,30}\b(?:maximum|full|top|highest|5)\b",
+    r"\b(?:do not|don't|never)\s+follow\s+the\s+(?:rubric|instructions|reference)\b",
+    r"\bgive\s+(?:5|five|10|ten)\s*(?:[.!]|$|/|out of\b)|\bscore\s*[=:]\s*(?:5|10|100)\b",
     r"<\|im_start\|>|<\|system\|>|\[/?INST\]|<<SYS>>|###\s*(?:instruction|system)",
     r"[\"'](?:score|grade|rating)[\"']\s*:\s*[\"']?(?:4(?:\.5)?|5|10|100)(?:\.0)?\b(?!\.\d)",
     # Spanish, Portuguese, Italian, French, German: "give (me) a 5"

@@ -17,13 +17,17 @@ MODEL_ANSWER_WORDS = 150
 LONG_SENTENCE_WORDS = 45
 """A sentence longer than this is hard to follow when spoken."""
 SHOWN_POINTS = 4
+EXPLAINS_NOTHING = frozenset({"restates_question", "keyword_list", "off_topic"})
+"""Flags after which nothing in the answer is credited, whatever its words share with the reference."""
 
 _FLAG_ADVICE: dict[str, str] = {
     "empty": "Give an answer: even a partial one earns credit.",
     "restates_question": "Do not restate the question; answer it: say how it works and when it matters.",
     "keyword_list": "Explain the terms instead of listing them: what each does, why it helps, and its cost.",
     "off_topic": "The answer does not address this question; start from what is asked.",
-    "instructions_to_grader": "Text addressed to the grader was removed and earned nothing.",
+    "instructions_to_grader": (
+        "Text that tries to instruct the grader was removed, and the answer is capped at 1.5: answer the question only."
+    ),
     "truncated": "The answer was cut before grading; keep it to a few hundred words.",
 }
 
@@ -37,7 +41,7 @@ def _listing(points: Sequence[str]) -> str:
 
 def criteria(score: float, measures: Measures, covered: int, answer: str, flags: Sequence[Flag]) -> CriterionScores:
     """Per-criterion scores, each from the measure that speaks to it."""
-    capped = bool({"restates_question", "keyword_list", "off_topic"} & set(flags))
+    capped = bool(EXPLAINS_NOTHING & set(flags))
     return CriterionScores(
         correctness=round(min(5 * measures.soft_precision, 5.0) if not capped else score, 1),
         completeness=0.0 if capped else round(5 * covered / len(measures.points), 1),
@@ -60,7 +64,7 @@ def communication(answer: str, flags: Sequence[Flag]) -> float:
 
 def strengths(covered: Sequence[str], measures: Measures, flags: Sequence[Flag]) -> str:
     """Name what was made well, or say plainly that nothing can be credited yet."""
-    if {"restates_question", "keyword_list", "off_topic"} & set(flags):
+    if EXPLAINS_NOTHING & set(flags):
         return "Nothing can be credited yet: the answer does not explain anything the question asks."
     if covered:
         return f"You made these points: {_listing(covered)}."

@@ -22,7 +22,15 @@ from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
 from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
 from interviewer.offline_features import Measures, ReferenceVectors, encode_answer, encode_reference, measure
-from interviewer.offline_feedback import criteria, empty_assessment, improvements, model_answer, reasoning, strengths
+from interviewer.offline_feedback import (
+    EXPLAINS_NOTHING,
+    criteria,
+    empty_assessment,
+    improvements,
+    model_answer,
+    reasoning,
+    strengths,
+)
 from interviewer.retrieval import Reference
 from interviewer.wording import sentences
 
@@ -46,7 +54,6 @@ OFF_TOPIC_PRECISION = 0.35
 OFF_TOPIC_WORDS = 5
 """Far from both question and reference, few words the reference supports, yet enough words to judge (a
 two-word fragment is short, not off topic): the answer is about something else."""
-_CAPPING_FLAGS = frozenset({"restates_question", "keyword_list", "off_topic"})
 COVERAGE_FLOOR = 0.3
 """Key-point strength below which a point earns no coverage at all (POINT_COVERED earns it fully)."""
 COVERAGE_WEIGHT = 0.6
@@ -181,8 +188,13 @@ def calibrated_score(measures: Measures, calibration: Calibration, targets: Targ
 
 
 def _capped(score: float, flags: tuple[Flag, ...]) -> float:
-    """Cap the score when a form check fired; one decimal."""
-    return round(min(score, FLAGGED_CAP) if _CAPPING_FLAGS & set(flags) else score, 1)
+    """Cap the score when a form check fired or the answer addressed the grader; one decimal.
+
+    An answer that tries to instruct the grader is not graded on its merits: whatever else it says, it scores at
+    most FLAGGED_CAP, and the feedback says why. That makes an attack cost something instead of nothing.
+    """
+    capped = (EXPLAINS_NOTHING | {"instructions_to_grader"}) & set(flags)
+    return round(min(score, FLAGGED_CAP) if capped else score, 1)
 
 
 def final_score(inspection: Inspection, calibration: Calibration, targets: Targets) -> float:
@@ -199,7 +211,7 @@ def assess(
     flags = list(inspection.flags)
     calibrated = calibrated_score(measures, calibration, targets)
     score = _capped(calibrated, inspection.flags)
-    capped = bool(_CAPPING_FLAGS & set(flags))
+    capped = bool(EXPLAINS_NOTHING & set(flags))
     made = [point.strength >= POINT_COVERED and not capped for point in measures.points]
     covered = [text for text, hit in zip(targets.key_points, made, strict=True) if hit]
     missed = [text for text, hit in zip(targets.key_points, made, strict=True) if not hit]
