@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: install index run test lint fmt bench browser clean
+.PHONY: install index run test lint fmt bench browser load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: install browser
 	$(PY) -m bench.knowledge
 	$(PY) -m bench.grading
 	$(PY) -m bench.app
+
+# Twenty browser sessions at once against one `streamlit run`; figures in docs/RELIABILITY.md.
+load: install browser
+	$(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache

@@ -180,3 +180,26 @@ def test_extract_json_rejects_non_objects() -> None:
     with pytest.raises(ValueError, match="no JSON object"):
         extract_json("[1, 2, 3]")
     assert extract_json('prefix {"a": "}"} suffix') == {"a": "}"}
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (Step(body=b'{"id": "chatcmpl-1", "choices": [{"index": 0, "mess'), "not valid JSON"),
+        (
+            Step(body=b"<html><h1>502 Bad Gateway</h1></html>", content_type="text/html"),
+            "did not send a chat completion",
+        ),
+        (Step(body=b'{"object": "chat.completion", "choices": [{"index": 0}]}'), "empty reply"),
+        (Step(body=b'{"choices": [{"message": {"content": 5}}]}'), "empty reply"),
+    ],
+    ids=["cut JSON document", "HTML page", "no message", "content not text"],
+)
+def test_a_200_that_is_not_a_chat_completion_is_a_grader_error(step: Step, message: str) -> None:
+    fake = FakeLLM(step).start()
+    try:
+        with pytest.raises(GraderError, match=message):
+            assess(fake)
+        assert len(fake.requests) == 1  # not a transport fault: nothing to retry
+    finally:
+        fake.stop()

@@ -1,7 +1,8 @@
 """LLM endpoint faults at volume: 200 answers graded through the real engine while the endpoint misbehaves.
 
-Twenty interview sessions run at once (threads over one engine, one store), ten answers each. Every answer
-carries a case tag, and the fake endpoint plays that case's fault plan, drawn with a fixed seed: connection
+Twenty interview sessions run at once (threads sharing one index, grading service and store), ten answers
+each. Every answer carries a case tag, and the fake endpoint plays that case's fault plan, drawn with a fixed
+seed (so every run meets the same faults and asks the same questions): connection
 resets, bodies cut off mid-transfer, replies slower than the timeout, 429 with `Retry-After: 0`, 500 and 503,
 200 replies that are not a chat completion (a cut JSON document, an HTML page, a completion without a message),
 and assistant replies that are truncated JSON, invalid JSON or scores out of range, mixed with valid replies.
@@ -39,7 +40,7 @@ SEED = 20261125
 SESSIONS = 20
 ANSWERS_PER_SESSION = 10
 CASES = SESSIONS * ANSWERS_PER_SESSION
-WORKERS = 10
+WORKERS = SESSIONS  # one thread per session: their waits overlap
 TIMEOUT = 0.3
 MAX_RETRIES = 1
 SLOW = 1.0
@@ -209,6 +210,13 @@ def engine(indexed_settings: Settings, endpoint: FakeLLM, embedder) -> Interview
     return Interviewer(settings, index, embedder, grading, Store(settings.database_path), random.Random(SEED))
 
 
+def for_session(engine: Interviewer, session: int) -> Interviewer:
+    """The same index, graders and store with a session's own question order, so every run asks the same."""
+    return Interviewer(
+        engine.settings, engine.index, engine.embedder, engine.grading, engine.store, random.Random(SEED + session)
+    )
+
+
 def run_session(interviewer: Interviewer, cases: list[int], plans: FaultPlans) -> list[Submitted]:
     """Answer whatever the engine asks, one case per answer, starting new rounds as they finish."""
     queue = list(cases)
@@ -273,9 +281,13 @@ def test_every_answer_is_graded_once_and_kept_whatever_the_endpoint_does(
     engine: Interviewer, plans: FaultPlans, endpoint: FakeLLM
 ) -> None:
     started = time.perf_counter()
-    batches = [list(range(s * ANSWERS_PER_SESSION, (s + 1) * ANSWERS_PER_SESSION)) for s in range(SESSIONS)]
+
+    def session(number: int) -> list[Submitted]:
+        cases = list(range(number * ANSWERS_PER_SESSION, (number + 1) * ANSWERS_PER_SESSION))
+        return run_session(for_session(engine, number), cases, plans)
+
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = [item for batch in pool.map(lambda b: run_session(engine, b, plans), batches) for item in batch]
+        results = [item for batch in pool.map(session, range(SESSIONS)) for item in batch]
     wall = time.perf_counter() - started
 
     problems = {item.case: problems_of(item, plans) for item in results}
