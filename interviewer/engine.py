@@ -248,35 +248,11 @@ class Interviewer:
         """Grade and record an answer to the prompt; the turn is committed before this returns."""
         grade = self.grading.grade(prompt.question, answer, self.reference_for(prompt))
         follow_up = self._follow_up(prompt, answer, grade)
-        turn = Turn(
-            prompt.round_id,
-            prompt.position,
-            prompt.kind,
-            prompt.question_id,
-            prompt.topic,
-            prompt.question,
-            answer,
-            False,
-            grade,
-            _now(),
-        )
-        return self._record(turn, follow_up)
+        return self._record(_turn(prompt, answer, grade), follow_up)
 
     def skip(self, prompt: Prompt) -> Outcome:
         """Record a skipped question and move on."""
-        turn = Turn(
-            prompt.round_id,
-            prompt.position,
-            prompt.kind,
-            prompt.question_id,
-            prompt.topic,
-            prompt.question,
-            None,
-            True,
-            None,
-            _now(),
-        )
-        return self._record(turn, None)
+        return self._record(_turn(prompt, None, None), None)
 
     def _record(self, turn: Turn, follow_up: dict[str, object] | None) -> Outcome:
         """Commit the turn; a position already saved (a double submit) is not written twice."""
@@ -318,6 +294,22 @@ class Interviewer:
             return "Think about what the component does, why it matters at inference time, and a trade-off."
         openings = [" ".join(point.split()[:3]) + " ..." for point in question.key_points[:3]]
         return "A strong answer touches on: " + "; ".join(openings)
+
+
+def _turn(prompt: Prompt, answer: str | None, grade: Grade | None) -> Turn:
+    """The turn that answers (or, without an answer, skips) a prompt."""
+    return Turn(
+        prompt.round_id,
+        prompt.position,
+        prompt.kind,
+        prompt.question_id,
+        prompt.topic,
+        prompt.question,
+        answer,
+        answer is None,
+        grade,
+        _now(),
+    )
 
 
 def _now() -> str:

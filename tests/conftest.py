@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.index import open_index
@@ -54,6 +56,16 @@ def indexed_settings(settings: Settings, built_index: Path) -> Settings:
     """Settings whose home already holds a current index of the knowledge copy."""
     shutil.copytree(built_index, settings.index_dir)
     return settings
+
+
+@pytest.fixture
+def app_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The app sees the test's home and knowledge copy, grades offline, and starts with empty caches."""
+    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(indexed_settings.knowledge_dir))
+    monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
+    st.cache_resource.clear()
+    yield load_settings()
+    st.cache_resource.clear()
 
 
 @pytest.fixture

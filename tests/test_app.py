@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
@@ -19,16 +15,6 @@ FULL = (
     "A maximum batch size and a maximum queue delay bound how long any request waits, so it trades a little "
     "per-request latency for much higher throughput. Inputs of different lengths need padding or bucketing."
 )
-
-
-@pytest.fixture
-def app_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The app sees the test's home and knowledge copy, grades offline, and starts with empty caches."""
-    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(indexed_settings.knowledge_dir))
-    monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
-    st.cache_resource.clear()
-    yield load_settings()
-    st.cache_resource.clear()
 
 
 def new_session() -> AppTest:

@@ -10,7 +10,6 @@ document of its current question is corrupted, and a restarted app keeps the las
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -107,16 +106,6 @@ def test_a_round_planned_before_a_document_was_deleted_goes_on_without_its_quest
     with pytest.raises(QueryError, match="no longer in the knowledge base; skip it"):
         restarted.answer(follow, ANSWER)
     assert restarted.skip(follow).saved and restarted.next_prompt(pending) is None
-
-
-@pytest.fixture
-def app_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The app sees the test's home and knowledge copy, grades offline, and starts with empty caches."""
-    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(indexed_settings.knowledge_dir))
-    monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
-    st.cache_resource.clear()
-    yield load_settings()
-    st.cache_resource.clear()
 
 
 def test_the_running_app_keeps_grading_after_its_document_is_corrupted(app_env: Settings, embedder) -> None:

@@ -27,7 +27,6 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
 from interviewer.cli import main
 from interviewer.engine import Interviewer, RoundOptions
@@ -185,16 +184,6 @@ def test_a_store_fault_is_a_clear_error_and_the_answer_is_saved_once_it_recovers
     assert turn.answer == text and turn.grade is not None and turn.grade.grader == "offline"
     with sqlite3.connect(engine.store.path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-
-
-@pytest.fixture
-def app_env(indexed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The app sees the test's home and knowledge copy, grades offline, and starts with empty caches."""
-    monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(indexed_settings.knowledge_dir))
-    monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
-    st.cache_resource.clear()
-    yield load_settings()
-    st.cache_resource.clear()
 
 
 def test_the_app_keeps_an_answer_the_store_refused_and_saves_it_when_asked(app_env: Settings) -> None:
