@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,6 +134,7 @@ class Store:
     def __init__(self, path: Path, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
+        self._writing = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = self._connect()
@@ -175,12 +177,12 @@ class Store:
         return db
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         """One committed transaction; storage failures become StoreError."""
         try:
             db = self._connect()
             try:
-                with db:
+                with self._turn_to_write(write), db:
                     yield db
             finally:
                 db.close()
@@ -189,10 +191,24 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(self._explain(error)) from error
 
+    @contextmanager
+    def _turn_to_write(self, write: bool) -> Iterator[None]:
+        """Writers of this process take turns: SQLite's busy handler polls with growing sleeps, so with twenty
+        sessions writing at once one of them could be starved past the busy timeout and told "locked"."""
+        if not write:
+            yield
+            return
+        if not self._writing.acquire(timeout=self.busy_timeout):
+            raise sqlite3.OperationalError("database is locked (by this process's other writers)")
+        try:
+            yield
+        finally:
+            self._writing.release()
+
     def create_round(self, mode: str, topics: list[str], focus: str | None, question_ids: list[str]) -> str:
         """A new round; returns its id."""
         round_id = uuid.uuid4().hex[:12]
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             db.execute(
                 "INSERT INTO rounds (id, started_at, mode, topics, focus, question_ids) VALUES (?, ?, ?, ?, ?, ?)",
                 (round_id, _now(), mode, json.dumps(topics), focus, json.dumps(question_ids)),
@@ -203,7 +219,7 @@ class Store:
         """Commit a turn (and the round's next follow-up) at once; False when that position is already saved."""
         grade_json = turn.grade.model_dump_json() if turn.grade else None
         try:
-            with self._transaction() as db:
+            with self._transaction(write=True) as db:
                 db.execute(
                     """INSERT INTO turns (round_id, position, kind, question_id, topic, question, answer, skipped,
                        score, grader, grade, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -232,7 +248,7 @@ class Store:
 
     def end_round(self, round_id: str) -> None:
         """Mark a round finished."""
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             db.execute(
                 "UPDATE rounds SET ended_at = COALESCE(ended_at, ?), pending_follow_up = NULL WHERE id = ?",
                 (_now(), round_id),
@@ -240,7 +256,7 @@ class Store:
 
     def delete_round(self, round_id: str) -> bool:
         """Delete a round and its turns; False when there was no such round."""
-        with self._transaction() as db:
+        with self._transaction(write=True) as db:
             return db.execute("DELETE FROM rounds WHERE id = ?", (round_id,)).rowcount > 0
 
     @staticmethod

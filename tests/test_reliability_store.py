@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from interviewer.grading import GradingService
 from interviewer.index import open_index
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import Store, Turn
 
 from .test_app import FOCUS, answer, new_session, start_round
 
@@ -354,3 +355,22 @@ def test_the_store_keeps_no_connection_open_between_operations(tmp_path: Path) -
     store = Store(tmp_path / "t.db")
     store.create_round("practice", [], None, ["q0"])
     assert [path.name for path in tmp_path.iterdir()] == ["t.db"]  # no -wal or -shm: nothing holds it open
+
+
+def test_twenty_sessions_writing_at_once_are_never_told_the_database_is_locked(tmp_path: Path) -> None:
+    """Regression: SQLite's busy handler polls, so one of twenty writers could starve past the busy timeout
+    (the load test's "Start the round" failed with "database is locked"); writers now take turns."""
+    store = Store(tmp_path / "t.db")
+
+    def session(number: int) -> int:
+        round_id = store.create_round("practice", [], None, ["q0"])
+        for position in range(25):
+            store.add_turn(
+                Turn(round_id, position, "question", "q0", "T", "Q?", f"{number} {ANSWER}", False, None, "-")
+            )
+            store.get_round(round_id)
+        return number
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert sorted(pool.map(session, range(20))) == list(range(20))
+    assert sum(len(record.turns) for record in store.list_rounds()) == 20 * 25
