@@ -47,9 +47,10 @@ bench: install browser
 	$(PY) -m bench.grading
 	$(PY) -m bench.app
 
-# Twenty browser sessions at once against one `streamlit run`; figures in docs/RELIABILITY.md.
+# Twenty sessions at once against one `streamlit run` (protocol clients, then browser pages); docs/RELIABILITY.md.
 load: install browser
-	$(PY) -m bench.load
+	$(PY) -m bench.load --driver protocol
+	$(PY) -m bench.load --driver browser
 
 clean:
 	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache

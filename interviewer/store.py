@@ -25,6 +25,8 @@ from interviewer.grade import Grade
 
 BUSY_TIMEOUT_SECONDS = 5.0
 """How long a write waits for another process's lock before the person is told."""
+QUEUE_TIMEOUT_SECONDS = 60.0
+"""How long a write waits behind this process's other writes (many sessions answering at once)."""
 
 
 def _m001_initial(db: sqlite3.Connection) -> None:
@@ -198,8 +200,12 @@ class Store:
         if not write:
             yield
             return
-        if not self._writing.acquire(timeout=self.busy_timeout):
-            raise sqlite3.OperationalError("database is locked (by this process's other writers)")
+        waited = max(self.busy_timeout, QUEUE_TIMEOUT_SECONDS)
+        if not self._writing.acquire(timeout=waited):
+            raise StoreError(
+                f"The transcript store {self.path} is still busy saving other sessions' answers after "
+                f"{waited:.0f} s; wait a moment, then retry."
+            )
         try:
             yield
         finally:
