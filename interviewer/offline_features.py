@@ -16,7 +16,7 @@ Measures (all 0-1, higher is better):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,30 +39,6 @@ def content_vectors(encoded: list[EncodedText], question_stems: frozenset[str]) 
 
 
 @dataclass(frozen=True)
-class ReferenceVectors:
-    """Everything about a reference that grading needs, encoded once per (question, reference)."""
-
-    point_vectors: np.ndarray
-    point_words: tuple[np.ndarray, ...]
-    support: np.ndarray
-    sentence_vectors: np.ndarray
-    vector: np.ndarray
-    question_vector: np.ndarray
-    question_stems: frozenset[str]
-    point_stems: frozenset[str]
-
-
-@dataclass(frozen=True)
-class AnswerVectors:
-    """An answer's sentence vectors, their mean, its content-word vectors and its content stems."""
-
-    sentence_vectors: np.ndarray
-    vector: np.ndarray
-    words: np.ndarray
-    stems: frozenset[str]
-
-
-@dataclass(frozen=True)
 class PointMatch:
     """How well an answer says one key point."""
 
@@ -76,10 +52,37 @@ class PointMatch:
 
 
 @dataclass(frozen=True)
+class ReferenceVectors:
+    """Everything about a reference that grading needs, encoded once per (question, reference)."""
+
+    point_vectors: np.ndarray
+    point_words: tuple[np.ndarray, ...]
+    support: np.ndarray
+    sentence_vectors: np.ndarray
+    vector: np.ndarray
+    question_vector: np.ndarray
+    question_stems: frozenset[str]
+    point_stems: frozenset[str]
+    own_points: tuple[PointMatch, ...] = ()
+    """How well the reference text itself makes each key point (curated key points may say more than it does)."""
+
+
+@dataclass(frozen=True)
+class AnswerVectors:
+    """An answer's sentence vectors, their mean, its content-word vectors and its content stems."""
+
+    sentence_vectors: np.ndarray
+    vector: np.ndarray
+    words: np.ndarray
+    stems: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Measures:
     """The features of one answer against one reference, with per-key-point detail."""
 
     points: tuple[PointMatch, ...]
+    reference_points: tuple[PointMatch, ...]
     soft_recall: float
     soft_precision: float
     cosine: float
@@ -114,7 +117,7 @@ def _mean_vector(vectors: np.ndarray) -> np.ndarray:
 def encode_reference(
     embedder: TokenEmbedder, question: str, text: str, key_points: tuple[str, ...]
 ) -> ReferenceVectors:
-    """Encode the question, key points and reference sentences in one batch."""
+    """Encode the question, key points and reference sentences in one batch; measure the reference against itself."""
     question_stems = frozenset(content_stems(question))
     units = sentences(text) or [text]
     prose = set(sentences(text, drop_code=True)) or set(units)
@@ -122,7 +125,7 @@ def encode_reference(
     points, body = encoded[1 : 1 + len(key_points)], encoded[1 + len(key_points) :]
     prose_vectors = np.array([item.vector for unit, item in zip(units, body, strict=True) if unit in prose])
     point_words = tuple(_point_words(point, question_stems) for point in points)
-    return ReferenceVectors(
+    reference = ReferenceVectors(
         point_vectors=np.array([item.vector for item in points]),
         point_words=point_words,
         support=content_vectors([*points, *body], question_stems),
@@ -132,6 +135,9 @@ def encode_reference(
         question_stems=question_stems,
         point_stems=frozenset(content_stems(" ".join(key_points)) - question_stems),
     )
+    body_vectors = np.array([item.vector for item in body])
+    itself = AnswerVectors(body_vectors, _mean_vector(body_vectors), content_vectors(body, question_stems), frozenset())
+    return replace(reference, own_points=measure(itself, reference).points)
 
 
 def _point_words(point: EncodedText, question_stems: frozenset[str]) -> np.ndarray:
@@ -179,6 +185,7 @@ def measure(answer: AnswerVectors, reference: ReferenceVectors) -> Measures:
             PointMatch(float(recall.mean()) if recall.size else 0.0, float(best))
             for recall, best in zip(recalls, coverage, strict=True)
         ),
+        reference_points=reference.own_points,
         soft_recall=float(pooled.mean()) if pooled.size else 0.0,
         soft_precision=float(precision.mean()) if precision.size else 0.0,
         cosine=max(0.0, float(answer.vector @ reference.vector)),

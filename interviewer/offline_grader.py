@@ -21,7 +21,14 @@ from interviewer.answers import clean_answer
 from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
 from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
-from interviewer.offline_features import Measures, ReferenceVectors, encode_answer, encode_reference, measure
+from interviewer.offline_features import (
+    Measures,
+    PointMatch,
+    ReferenceVectors,
+    encode_answer,
+    encode_reference,
+    measure,
+)
 from interviewer.offline_feedback import (
     EXPLAINS_NOTHING,
     criteria,
@@ -60,6 +67,9 @@ COVERAGE_WEIGHT = 0.6
 """With curated key points, the share of the calibrated score that depends on covering them. The calibration
 comes from human grades on short references (where even weak answers got about 3 of 5), so without this an
 answer that makes one of six key points would still score about 4; the rubric says completeness counts."""
+REFERENCE_COVERAGE_FLOOR = 0.5
+"""Coverage is measured relative to what the reference text itself makes, but never against less than this: a
+document whose key points its own answer barely states should not hand full coverage to any answer."""
 
 
 @dataclass(frozen=True)
@@ -173,10 +183,21 @@ def form_flags(answer: str, reference_text: str, measures: Measures) -> list[Fla
     return flags
 
 
-def soft_coverage(measures: Measures) -> float:
+def _points_made(points: tuple[PointMatch, ...]) -> float:
     """Share of the key points made, with partial credit between COVERAGE_FLOOR and POINT_COVERED."""
     span = POINT_COVERED - COVERAGE_FLOOR
-    return float(np.mean([np.clip((point.strength - COVERAGE_FLOOR) / span, 0, 1) for point in measures.points]))
+    return float(np.mean([np.clip((point.strength - COVERAGE_FLOOR) / span, 0, 1) for point in points]))
+
+
+def soft_coverage(measures: Measures) -> float:
+    """Key points made, relative to how many the reference text itself makes in words the matcher can see.
+
+    Curated key points sometimes say more than the reference text (a code transcript, a source that never
+    mentions KV caching); an answer is not asked to beat its own reference, so the reference itself scores full.
+    On the bank the reference text makes between 72% and 100% of its key points.
+    """
+    own = _points_made(measures.reference_points) if measures.reference_points else 1.0
+    return min(1.0, _points_made(measures.points) / max(own, REFERENCE_COVERAGE_FLOOR))
 
 
 def calibrated_score(measures: Measures, calibration: Calibration, targets: Targets) -> float:

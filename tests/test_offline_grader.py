@@ -43,7 +43,10 @@ def grade(grader: OfflineGrader, bank: dict[str, Question], question_id: str, an
     return grader.grade(question.question, answer, reference(question))
 
 
-@pytest.mark.parametrize("question_id", [cases.EVAL_MODES, cases.XLA, cases.KV_CACHE, cases.LATENCY_STORY])
+@pytest.mark.parametrize(
+    "question_id",
+    [cases.EVAL_MODES, cases.XLA, cases.KV_CACHE, cases.LATENCY_STORY, cases.AUTOREGRESSIVE, cases.TORCH_SUM],
+)
 def test_the_reference_answer_itself_scores_high(grader, bank, question_id: str) -> None:
     result = grade(grader, bank, question_id, bank[question_id].reference_answer)
     assert result.score >= 4.5
@@ -256,3 +259,25 @@ def test_the_overall_score_follows_key_point_coverage(grader, bank) -> None:
     assert 1.0 <= result.score <= 3.5
     full = grader.grade(question.question, question.reference_answer, reference(question))
     assert full.score - result.score >= 1.0
+
+
+def test_key_points_the_reference_never_states_still_count(grader) -> None:
+    """Coverage is relative to the reference's own, but a reference stating none of its points is no free pass."""
+    key_points = (
+        "INT8 quantization stores weights in eight bits, cutting memory four times against FP32",
+        "Calibration on representative data sets the scales of activations",
+        "Quantization-aware training recovers accuracy when post-training quantization loses too much",
+        "Per-channel scales for weights keep accuracy better than per-tensor scales",
+    )
+    text = "The author prefers to measure on the target device before deciding anything about the model."
+    question = "How does INT8 quantization work?"
+    mismatched = Reference(text, key_points, ("upload.md:1",), 1.0)
+    one_point = "INT8 quantization stores weights in eight bits, which cuts memory four times compared with FP32."
+    every_point = (
+        f"{one_point} Calibration on representative data sets the activation scales. Per-channel weight scales keep "
+        "accuracy better than per-tensor ones, and quantization-aware training recovers accuracy when post-training "
+        "quantization loses too much."
+    )
+    weak, strong = (grader.grade(question, answer, mismatched) for answer in (one_point, every_point))
+    assert len(weak.key_points_covered) == 1 and len(strong.key_points_covered) == 4
+    assert weak.score <= 3.5 < 4.5 <= strong.score
