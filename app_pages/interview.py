@@ -19,11 +19,10 @@ st.title("Interview")
 
 def start_form() -> None:
     """Choose a round: topics or a free-text focus, how many questions, practice or mock."""
-    unfinished = [r for r in runtime.store.list_rounds() if not r.ended_at][:3]
-    for record in unfinished:
-        answered = len(record.turns)
+    for record in runtime.store.unfinished_rounds(limit=3):
         if st.button(
-            f"Resume round {record.id} ({answered} answered, started {record.started_at})", key=f"resume-{record.id}"
+            f"Resume round {record.id} ({record.turns} answered, started {record.started_at})",
+            key=f"resume-{record.id}",
         ):
             st.session_state[ROUND_ID] = record.id
             st.rerun()

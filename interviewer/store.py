@@ -130,6 +130,15 @@ class RoundRecord:
         return sum(scores) / len(scores) if scores else None
 
 
+@dataclass(frozen=True)
+class OpenRound:
+    """A round not ended yet, as the start page lists it for resuming: no turns read, only counted."""
+
+    id: str
+    started_at: str
+    turns: int
+
+
 class Store:
     """Opens a fresh connection per operation: safe across Streamlit's threads and several processes."""
 
@@ -316,6 +325,17 @@ class Store:
             wanted = topic.casefold()
             records = [r for r in records if any(t.topic.casefold() == wanted for t in r.turns)]
         return records
+
+    def unfinished_rounds(self, limit: int) -> list[OpenRound]:
+        """The newest rounds not ended yet; one query, so the start page stays fast however long the history."""
+        with self._transaction() as db:
+            rows = db.execute(
+                """SELECT rounds.id, rounds.started_at, COUNT(turns.position) AS turns FROM rounds
+                   LEFT JOIN turns ON turns.round_id = rounds.id WHERE rounds.ended_at IS NULL
+                   GROUP BY rounds.id ORDER BY rounds.started_at DESC, rounds.rowid DESC LIMIT ?""",
+                (limit,),
+            ).fetchall()
+        return [OpenRound(row["id"], row["started_at"], row["turns"]) for row in rows]
 
     def question_scores(self) -> dict[str, list[float]]:
         """Every overall score ever given, by bank question id: what "retry weak" rounds draw on."""

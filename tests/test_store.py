@@ -95,6 +95,18 @@ def test_rounds_are_listed_newest_first_and_filtered_by_topic(tmp_path: Path) ->
     assert [r.id for r in store.list_rounds("tensorflow")] == [first]
 
 
+def test_unfinished_rounds_are_offered_newest_first_with_their_answer_counts(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    ended = store.create_round("practice", [], None, ["q0"])
+    store.end_round(ended)
+    older = store.create_round("practice", [], None, ["q0", "q1"])
+    store.add_turn(turn(older, 0))
+    store.add_turn(turn(older, 1))
+    newer = store.create_round("mock", [], None, ["q0"])
+    assert [(r.id, r.turns) for r in store.unfinished_rounds(limit=3)] == [(newer, 0), (older, 2)]
+    assert [r.id for r in store.unfinished_rounds(limit=1)] == [newer]
+
+
 def test_delete_removes_the_round_and_its_turns(tmp_path: Path) -> None:
     store = Store(tmp_path / "t.db")
     round_id = store.create_round("practice", [], None, ["q0"])
