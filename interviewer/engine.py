@@ -185,8 +185,14 @@ class Interviewer:
 
     def next_prompt(self, round_id: str) -> Prompt | None:
         """What to ask now, derived from the store; None when the round has nothing left to ask."""
-        record = self.store.get_round(round_id)
-        return self._next_prompt(record)
+        return self._asking(self.store.get_round(round_id))
+
+    def _asking(self, record: RoundRecord) -> Prompt | None:
+        """The next prompt, with its reference prepared for grading while the person thinks."""
+        prompt = self._next_prompt(record)
+        if prompt is not None and prompt.question_id in self.index.by_id:
+            self.grading.prepare(prompt.question, self.reference_for(prompt, record))
+        return prompt
 
     def _next_prompt(self, record: RoundRecord) -> Prompt | None:
         """The pending follow-up, else the first planned question not yet asked that is still in the bank."""
@@ -215,14 +221,14 @@ class Interviewer:
                 )
         return None
 
-    def reference_for(self, prompt: Prompt) -> Reference:
-        """The reference an answer to the prompt is graded against."""
+    def reference_for(self, prompt: Prompt, record: RoundRecord | None = None) -> Reference:
+        """The reference an answer to the prompt is graded against (a follow-up's comes from its round)."""
         question = self.index.by_id.get(prompt.question_id or "")
         if question is None:
             raise QueryError("This question is no longer in the knowledge base; skip it.")
         source = (question.reference_source or question.source,)
         if prompt.kind == "follow_up":
-            record = self.store.get_round(prompt.round_id)
+            record = record or self.store.get_round(prompt.round_id)
             missed = tuple((record.pending_follow_up or {}).get("missed", ())) or question.key_points
             return Reference(question.reference_answer, missed, source, 1.0, question)
         return Reference(question.reference_answer, question.key_points, source, 1.0, question)
@@ -257,8 +263,7 @@ class Interviewer:
     def _record(self, turn: Turn, follow_up: dict[str, object] | None) -> Outcome:
         """Commit the turn; a position already saved (a double submit) is not written twice."""
         saved = self.store.add_turn(turn, follow_up)
-        record = self.store.get_round(turn.round_id)
-        return Outcome(turn, saved, self._next_prompt(record))
+        return Outcome(turn, saved, self._asking(self.store.get_round(turn.round_id)))
 
     def end(self, round_id: str) -> Summary:
         """Close the round and report on it."""

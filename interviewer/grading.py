@@ -8,6 +8,8 @@ the offline one, the LLM's score is capped and flagged rather than trusted.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 from interviewer.answers import clean_answer
 from interviewer.errors import GraderError
 from interviewer.grade import Assessment, CriterionScores, Grade, ReferenceInfo
@@ -36,6 +38,15 @@ class GradingService:
         self.settings = settings
         self.offline = offline
         self.llm = llm if llm is not None else (LLMGrader(settings) if llm_configured(settings) else None)
+        self._preparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-reference")
+
+    def prepare(self, question: str, reference: Reference) -> Future[object]:
+        """Encode a reference in the background while its question is on screen, so the answer is graded fast.
+
+        Encoding a bank reference takes about 200 ms, more than grading an answer against it; a failure here is
+        left for the grading call itself to report.
+        """
+        return self._preparing.submit(self.offline.reference_vectors, question, reference)
 
     def describe(self, mode: GraderMode | None = None) -> str:
         """Which grader answers will get, in words."""

@@ -117,20 +117,33 @@ class OfflineGrader:
         self._cache: OrderedDict[tuple[str, str, tuple[str, ...]], ReferenceVectors] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._encoding = threading.Lock()
 
-    def reference_vectors(self, question: str, reference: Reference) -> ReferenceVectors:
-        """The encoded reference, from the LRU cache when this question and reference were seen before."""
-        key_points = grading_targets(reference).key_points
-        key = (question, reference.text, key_points)
+    def _cached(self, key: tuple[str, str, tuple[str, ...]]) -> ReferenceVectors | None:
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        vectors = encode_reference(self.embedder, question, reference.text, key_points)
-        with self._lock:
-            self._cache[key] = vectors
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        return None
+
+    def reference_vectors(self, question: str, reference: Reference) -> ReferenceVectors:
+        """The encoded reference, from the LRU cache when this question and reference were seen before.
+
+        References are encoded one at a time: an answer that arrives while its reference is being prepared in
+        the background waits for that work instead of repeating it.
+        """
+        key_points = grading_targets(reference).key_points
+        key = (question, reference.text, key_points)
+        if (vectors := self._cached(key)) is not None:
+            return vectors
+        with self._encoding:
+            if (vectors := self._cached(key)) is not None:
+                return vectors
+            vectors = encode_reference(self.embedder, question, reference.text, key_points)
+            with self._lock:
+                self._cache[key] = vectors
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
         return vectors
 
     def measure(self, question: str, answer: str, reference: Reference) -> Measures:
