@@ -43,7 +43,8 @@ def start_form() -> None:
     if submitted:
         options = RoundOptions(tuple(topics), focus or None, count, mode, retry_weak)
         try:
-            st.session_state[ROUND_ID] = interviewer.start(options)
+            with st.spinner("Choosing questions (the first round after a start also waits for the model)..."):
+                st.session_state[ROUND_ID] = interviewer.start(options)
         except InterviewerError as error:
             st.error(str(error))
             return
