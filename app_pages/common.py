@@ -10,6 +10,7 @@ import hashlib
 
 import streamlit as st
 
+from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.errors import InterviewerError
 from interviewer.grade import Grade
 from interviewer.runtime import Runtime, build_runtime
@@ -32,13 +33,19 @@ CRITERIA = {
 }
 
 
+@st.cache_resource(show_spinner=False)
+def _shared_embedder(model: str) -> SentenceTransformerEmbedder:
+    """One embedding model per process: a new API key or grader mode must not load (and hold) a second copy."""
+    return SentenceTransformerEmbedder(model)
+
+
 @st.cache_resource(show_spinner="Opening the knowledge base...")
 def _cached_runtime(settings_key: str, _settings: Settings) -> Runtime:  # noqa: ARG001 - the cache key
     """One runtime per distinct settings per process; Streamlit hashes only `settings_key`.
 
     The model is not loaded here: `app.py` starts loading it once the first page is drawn.
     """
-    return build_runtime(_settings, warm=False)
+    return build_runtime(_settings, warm=False, embedder=_shared_embedder(_settings.embedding_model))
 
 
 def current_settings() -> Settings:

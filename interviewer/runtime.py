@@ -53,25 +53,33 @@ class Runtime:
         )
 
     def warm_up_in_background(self) -> threading.Thread:
-        """`warm_up` on a daemon thread, started once; an encode meanwhile waits for the model, not a second copy.
+        """`warm_up` on a thread, started once; an encode meanwhile waits for the model, not a second copy.
 
         The app calls this after drawing a page, not before: importing torch holds the import machinery and
-        the interpreter for seconds, and a page drawn at the same time took as long as the whole load.
+        the interpreter for seconds, and a page drawn at the same time took as long as the whole load. The
+        thread is not a daemon: a process told to stop while torch loads waits for it rather than abort.
         """
         with self._warming_lock:
             if self._warming is None:
-                self._warming = threading.Thread(target=warm_up, args=(self.embedder,), name="warm-up", daemon=True)
+                self._warming = threading.Thread(target=warm_up, args=(self.embedder,), name="warm-up")
                 self._warming.start()
             return self._warming
 
 
-def build_runtime(settings: Settings, progress: Progress | None = None, warm: bool = True) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    progress: Progress | None = None,
+    warm: bool = True,
+    embedder: SentenceTransformerEmbedder | None = None,
+) -> Runtime:
     """Open the index, set up graders and store; with `warm`, also load the model now so the first answer is fast.
 
     The index is loaded without the model when it is current (only a rebuild encodes), and a model folder that
-    does not exist is reported here either way, not at the first answer.
+    does not exist is reported here either way, not at the first answer. An `embedder` for the settings' model
+    may be passed in, so runtimes that differ only in other settings share one loaded model.
     """
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    if embedder is None or embedder.name != settings.embedding_model:
+        embedder = SentenceTransformerEmbedder(settings.embedding_model)
     embedder.check_local()
     report = open_index(settings.knowledge_dir, settings.index_dir, embedder, progress)
     if warm:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from app_pages.common import get_runtime
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
 from interviewer.store import Store
 
@@ -152,3 +153,15 @@ def test_settings_page_never_shows_the_key(app_env: Settings) -> None:
     )
     assert "sk-very-secret-key" not in rendered
     assert at.text_input(key="settings_api_key").value == ""
+
+
+def test_saving_settings_keeps_the_model_that_is_already_loaded(app_env: Settings) -> None:
+    at = new_session()
+    before = get_runtime()
+    at.switch_page("app_pages/settings.py").run()
+    at.text_input(key="settings_base_url").input("http://127.0.0.1:9/v1")
+    at.button(key="settings_save").click().run()
+    assert not at.exception, at.exception
+    after = get_runtime()
+    assert after is not before and after.settings.llm_base_url == "http://127.0.0.1:9/v1"
+    assert after.embedder is before.embedder  # a new endpoint does not load (and hold) a second model
