@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from app_pages.common import get_runtime
-
 st.set_page_config(page_title="Inference interview coach", page_icon=":material/record_voice_over:", layout="centered")
 
 pages = [
@@ -13,4 +11,3 @@ pages = [
     st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 st.navigation(pages).run()
-get_runtime().warm_up_in_background()  # after the page is drawn, so the first visitor never waits for torch

@@ -43,9 +43,19 @@ def _shared_embedder(model: str) -> SentenceTransformerEmbedder:
 def _cached_runtime(settings_key: str, _settings: Settings) -> Runtime:  # noqa: ARG001 - the cache key
     """One runtime per distinct settings per process; Streamlit hashes only `settings_key`.
 
-    The model is not loaded here: `app.py` starts loading it once the first page is drawn.
+    The model is loaded here only when the index must be rebuilt; otherwise `start_loading_model` loads it.
     """
     return build_runtime(_settings, warm=False, embedder=_shared_embedder(_settings.embedding_model))
+
+
+def reset_runtime() -> None:
+    """Forget the runtimes (the knowledge base changed); the loaded model is kept."""
+    _cached_runtime.clear()
+
+
+def start_loading_model(runtime: Runtime) -> None:
+    """Called at the end of the pages that use the model: the first page is drawn before torch is imported."""
+    runtime.embedder.load_in_background()
 
 
 def current_settings() -> Settings:

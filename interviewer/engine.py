@@ -228,7 +228,7 @@ class Interviewer:
             raise QueryError("This question is no longer in the knowledge base; skip it.")
         source = (question.reference_source or question.source,)
         if prompt.kind == "follow_up":
-            record = record or self.store.get_round(prompt.round_id)
+            record = record if record is not None else self.store.get_round(prompt.round_id)
             missed = tuple((record.pending_follow_up or {}).get("missed", ())) or question.key_points
             return Reference(question.reference_answer, missed, source, 1.0, question)
         return Reference(question.reference_answer, question.key_points, source, 1.0, question)

@@ -14,6 +14,7 @@ from interviewer.answers import clean_answer
 from interviewer.errors import GraderError
 from interviewer.grade import Assessment, CriterionScores, Grade, ReferenceInfo
 from interviewer.llm_grader import LLMGrader, llm_configured
+from interviewer.offline_features import ReferenceVectors
 from interviewer.offline_grader import OfflineGrader
 from interviewer.retrieval import Reference
 from interviewer.settings import GraderMode, Settings
@@ -40,7 +41,7 @@ class GradingService:
         self.llm = llm if llm is not None else (LLMGrader(settings) if llm_configured(settings) else None)
         self._preparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-reference")
 
-    def prepare(self, question: str, reference: Reference) -> Future[object]:
+    def prepare(self, question: str, reference: Reference) -> Future[ReferenceVectors]:
         """Encode a reference in the background while its question is on screen, so the answer is graded fast.
 
         Encoding a bank reference takes about 200 ms, more than grading an answer against it; a failure here is

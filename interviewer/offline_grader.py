@@ -209,7 +209,7 @@ def soft_coverage(measures: Measures) -> float:
     mentions KV caching); an answer is not asked to beat its own reference, so the reference itself scores full.
     On the bank the reference text makes between 72% and 100% of its key points.
     """
-    own = _points_made(measures.reference_points) if measures.reference_points else 1.0
+    own = _points_made(measures.reference_points)
     return min(1.0, _points_made(measures.points) / max(own, REFERENCE_COVERAGE_FLOOR))
 
 

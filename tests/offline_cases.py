@@ -7,9 +7,9 @@ XLA = "what-is-xla-in-tensorflow-and-b7b0c7"
 BATCHING = "how-do-dynamic-batching-in-a-648793"
 KV_CACHE = "what-is-the-kv-cache-in-ea11bc"
 LATENCY_STORY = "tell-me-about-a-time-you-55b3a3"
+# Two questions whose reference text makes some of their curated key points only in code, or not at all.
 AUTOREGRESSIVE = "in-machine-learning-what-does-the-587e7c"
 TORCH_SUM = "what-is-the-difference-between-torch-82b43e"
-"""Two questions whose reference text makes some curated key points only in code, or not at all."""
 
 RESTATEMENTS = {
     EVAL_MODES: (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import get_runtime
@@ -165,3 +167,13 @@ def test_saving_settings_keeps_the_model_that_is_already_loaded(app_env: Setting
     after = get_runtime()
     assert after is not before and after.settings.llm_base_url == "http://127.0.0.1:9/v1"
     assert after.embedder is before.embedder  # a new endpoint does not load (and hold) a second model
+
+
+def test_the_first_page_is_drawn_before_the_model_and_then_loads_it(app_env: Settings) -> None:
+    at = new_session()  # the start form needs only the index and the store
+    assert at.button(key="start_submit") is not None
+    model = get_runtime().embedder
+    deadline = time.monotonic() + 120
+    while not model.loaded and time.monotonic() < deadline:  # nothing has asked for an encode: the page started it
+        time.sleep(0.05)
+    assert model.loaded

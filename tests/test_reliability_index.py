@@ -133,3 +133,22 @@ def test_the_running_app_keeps_grading_after_its_document_is_corrupted(app_env: 
     resume.click().run()
     answer(restarted, ANSWER)
     assert not restarted.error and len(Store(app_env.database_path).list_rounds()[0].turns) == 2
+
+
+def test_an_answer_the_app_cannot_grade_stays_on_screen_with_the_reason(app_env: Settings, embedder) -> None:
+    at = new_session()
+    start_round(at, count=1, focus="dynamic batching in a model server")
+    shown = at.chat_message[0].markdown[1].value
+    answer(at, "It groups requests into one batch.")  # partial: a follow-up on the same question comes next
+    assert "Follow-up" in [m.value.strip("*") for m in at.markdown]
+    bank = open_index(app_env.knowledge_dir, app_env.index_dir, embedder).index
+    question = next(q for q in bank.questions if q.question == shown)
+    (app_env.knowledge_dir / file_of(question.reference_source or question.source)).unlink()
+    st.cache_resource.clear()  # the app reopens the knowledge base without that document
+
+    follow_up_answer = "Padding to the longest input, or bucketing by length."
+    answer(at, follow_up_answer)
+    assert "no longer in the knowledge base" in at.error[0].value
+    assert follow_up_answer in [element.value for element in at.text]  # still on screen, to save or copy
+    assert "This answer is not saved yet." in [w.value for w in at.warning]
+    assert len(Store(app_env.database_path).list_rounds()[0].turns) == 1
