@@ -3,7 +3,7 @@
 Run: `.venv/bin/python -m bench.app` (needs Debian's chromium; `make bench` installs it). It starts `make run`
 on a free port with a temporary home whose index is already built (as after a first `make run`), and drives it
 with headless Chromium. Each figure ends when the page shows the thing, checked on every animation frame
-(Playwright's `expect` polls at 100-1000 ms steps, too coarse for these targets). Warm rounds are timed twice:
+(Playwright's `expect` re-checks at steps of up to 500 ms, too coarse for these targets). Warm rounds are timed twice:
 in a tab of a browser that has seen the app before (its scripts cached, as for someone practising daily) and in
 a fresh browser profile (a first visit). Figures go to docs/BENCHMARKS.md.
 """
