@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages.common import CONFIRM_DELETE, get_runtime, show_turn
 from interviewer.export import round_json, round_markdown
 from interviewer.store import RoundRecord
+from interviewer.wording import counted
 
 runtime = get_runtime()
 st.title("Review")
@@ -24,14 +25,14 @@ rounds = runtime.store.list_rounds(None if topic == "All topics" else topic)
 
 
 def score_rows(records: list[RoundRecord]) -> pd.DataFrame:
-    """One row per graded answer: when, topic, score (filtered to the chosen topic)."""
+    """One row per graded answer: when, topic, score, round and its place in time (filtered to the chosen topic)."""
     rows = [
-        {"time": turn.created_at, "topic": turn.topic, "score": turn.grade.score, "round": record.id}
-        for record in records
+        {"time": turn.created_at, "topic": turn.topic, "score": turn.grade.score, "round": record.id, "order": order}
+        for order, record in enumerate(reversed(records), start=1)  # the store lists newest first
         for turn in record.graded_turns
         if turn.grade and (topic == "All topics" or turn.topic == topic)
     ]
-    frame = pd.DataFrame(rows, columns=["time", "topic", "score", "round"])
+    frame = pd.DataFrame(rows, columns=["time", "topic", "score", "round", "order"])
     frame["time"] = pd.to_datetime(frame["time"])
     return frame
 
@@ -41,16 +42,26 @@ if not scores.empty:
     left, right = st.columns(2)
     with left:
         st.markdown("**Scores over time**")
-        over_time = scores.groupby("round", as_index=False).agg(time=("time", "min"), score=("score", "mean"))
+        over_time = (
+            scores.groupby("round", as_index=False)
+            .agg(time=("time", "min"), score=("score", "mean"), order=("order", "first"))
+            .sort_values("order")
+        )
+        # Rounds in the order taken, not on a clock: a day's rounds would stack on one tick of a time axis.
+        over_time["number"] = range(1, len(over_time) + 1)
         st.altair_chart(
             alt.Chart(over_time)
             .mark_line(point=True)
             .encode(
-                x=alt.X("time:T", title=None),
+                x=alt.X("number:O", title="Round, oldest first", axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 5]), title="Average score"),
-                tooltip=["round", alt.Tooltip("score:Q", format=".1f")],
+                tooltip=[
+                    alt.Tooltip("time:T", title="started", format="%b %d %H:%M"),
+                    "round",
+                    alt.Tooltip("score:Q", format=".1f"),
+                ],
             ),
-            use_container_width=True,
+            width="stretch",
         )
     with right:
         st.markdown("**Average score per topic**")
@@ -60,10 +71,10 @@ if not scores.empty:
             .mark_bar()
             .encode(
                 x=alt.X("score:Q", scale=alt.Scale(domain=[0, 5]), title="Average score"),
-                y=alt.Y("topic:N", sort="-x", title=None),
+                y=alt.Y("topic:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
                 tooltip=["topic", alt.Tooltip("score:Q", format=".1f"), "answers"],
             ),
-            use_container_width=True,
+            width="stretch",
         )
 
 
@@ -71,7 +82,7 @@ def label(record: RoundRecord) -> str:
     average = f"{record.average_score:.1f}/5" if record.average_score is not None else "not graded"
     status = "" if record.ended_at else " · unfinished"
     subject = ", ".join(record.topics) or record.focus or "all topics"
-    turns = f"{len(record.turns)} turn" + ("" if len(record.turns) == 1 else "s")
+    turns = counted(len(record.turns), "turn")
     return f"{record.started_at[:16].replace('T', ' ')} · {subject} · {average} · {turns}{status}"
 
 

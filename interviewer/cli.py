@@ -23,6 +23,7 @@ from interviewer.retrieval import Reference, search
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
 from interviewer.store import RoundRecord, Store
+from interviewer.wording import counted
 
 
 def _print_json(data: object) -> None:
@@ -255,9 +256,8 @@ def cmd_transcripts(args: argparse.Namespace, settings: Settings) -> int:
         for record in rounds:
             average = f"{record.average_score:.1f}/5" if record.average_score is not None else "-"
             topics = ", ".join(record.topics) or record.focus or "all topics"
-            print(
-                f"{record.id}  {record.started_at}  {record.mode:8}  {average:6}  {len(record.turns)} turns  {topics}"
-            )
+            turns = counted(len(record.turns), "turn")
+            print(f"{record.id}  {record.started_at}  {record.mode:8}  {average:6}  {turns:9}  {topics}")
         return 0
     if not args.id:
         raise InterviewerError(f"`transcripts {args.action}` needs a round id; `transcripts list` shows them.")

@@ -122,3 +122,8 @@ def first_words(text: str, limit: int) -> str:
     if kept:
         return " ".join(kept)
     return " ".join(text.split()[:limit])
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 turn", "3 turns": a count with its noun, for lists a person reads."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")

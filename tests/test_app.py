@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import get_runtime
@@ -72,6 +74,38 @@ def test_a_practice_round_from_start_to_review(app_env: Settings) -> None:
     record = Store(app_env.database_path).list_rounds()[0]
     assert [turn.kind for turn in record.turns][:2] == ["question", "follow_up"]
     assert record.ended_at is not None
+
+
+def chart_data(at: AppTest) -> list[pd.DataFrame]:
+    """The rows behind each altair chart on the page, in page order."""
+    return [pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas() for chart in at.get("vega_lite_chart")]
+
+
+def test_review_charts_rounds_in_order_and_filters_by_topic(app_env: Settings) -> None:
+    for focus, text in (
+        (FOCUS, FULL),
+        ("int8 post-training quantization", "Quantization stores weights in int8 after calibration on sample data."),
+    ):
+        at = new_session()
+        start_round(at, count=1, focus=focus)
+        answer(at, text)
+        if at.button(key="end_round") is not None and at.chat_input:
+            at.button(key="end_round").click().run()
+    rounds = Store(app_env.database_path).list_rounds()  # newest first
+    at.switch_page("app_pages/review.py").run()
+    assert not at.exception, at.exception
+
+    over_time, per_topic = chart_data(at)
+    assert list(over_time["round"]) == [rounds[1].id, rounds[0].id]  # oldest first, numbered 1 and 2
+    assert list(over_time["number"]) == [1, 2]
+    topics = {turn.topic for record in rounds for turn in record.graded_turns}
+    assert set(per_topic["topic"]) == topics and len(topics) == 2
+
+    quantization_topic = rounds[0].turns[0].topic
+    at.selectbox[0].select(quantization_topic).run()
+    over_time, per_topic = chart_data(at)
+    assert list(over_time["round"]) == [rounds[0].id]
+    assert list(per_topic["topic"]) == [quantization_topic]
 
 
 def test_mock_mode_hides_grades_and_help_until_the_end(app_env: Settings) -> None:

@@ -53,6 +53,8 @@ def test_a_terminal_round_is_graded_recorded_and_exported(indexed_settings: Sett
     assert first["grade"]["grader"] == "offline" and 0 <= first["grade"]["score"] <= 5
     assert record["ended_at"] is not None
     assert any(turn["skipped"] for turn in record["turns"])
+    plain = run_cli(indexed_settings, "transcripts", "list").stdout
+    assert summary["id"] in plain and f"{len(record['turns'])} turns" in plain
 
     markdown = run_cli(indexed_settings, "transcripts", "show", summary["id"]).stdout
     assert markdown.startswith(f"# Interview round {summary['id']}")
