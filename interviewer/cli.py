@@ -105,11 +105,12 @@ def _grade_text(grade: Grade) -> str:
 
 def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     """Grade one answer to a freely worded question."""
-    if args.grader == "llm" and not llm_configured(settings):
+    mode = args.grader or settings.grader
+    if mode == "llm" and not llm_configured(settings):
         LLMGrader(settings)  # raises the ConfigError that says how to configure one
     runtime = build_runtime(settings, warm=False)
     reference = runtime.reference(args.question)
-    grade = runtime.grading.grade(args.question, args.answer, reference, mode=args.grader)
+    grade = runtime.grading.grade(args.question, args.answer, reference, mode=mode)
     if args.json:
         _print_json(grade.model_dump())
     else:
@@ -121,12 +122,13 @@ def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Grade every row of a human-graded CSV and print agreement figures."""
-    if args.grader == "llm" and not llm_configured(settings):
+    mode = args.grader or settings.grader
+    if mode == "llm" and not llm_configured(settings):
         LLMGrader(settings)
     runtime = build_runtime(settings, warm=False)
 
     def grade(question: str, answer: str, reference: Reference) -> float:
-        return runtime.grading.grade(question, answer, reference, mode=args.grader).score
+        return runtime.grading.grade(question, answer, reference, mode=mode).score
 
     figures = evaluate_dataset(Path(args.dataset), grade, runtime.reference)
     if args.json:
@@ -140,14 +142,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+COMMANDS = ("/skip", "/hint", "/end")
+
+
 def _read_answer(stream: TextIO) -> str | None:
-    """Lines up to an empty line (or the end of input); None at the end of input with nothing typed."""
+    """Lines up to an empty line (or the end of input); a command typed alone acts at once; None at the end of input.
+
+    A command is taken only as the first line of an answer, so an answer may still mention "/skip" in its text.
+    """
     lines: list[str] = []
     for line in stream:
         if not line.strip():
             if lines:
                 break
             continue
+        if not lines and line.strip() in COMMANDS:
+            return line.strip()
         lines.append(line.rstrip("\n"))
     else:
         if not lines:
@@ -200,7 +210,7 @@ def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
             f"Resuming round {round_id} ({mode}): {len(resumed.turns)} answered, "
             f"{len(resumed.question_ids)} question(s) planned, graded by {runtime.grading.describe()}."
         )
-    print("End each answer with an empty line. Commands: /skip, /hint, /end.\n")
+    print("End each answer with an empty line. Commands, on a line of their own: /skip, /hint, /end.\n")
     prompt = interviewer.next_prompt(round_id)
     while prompt is not None:
         label = "Follow-up" if prompt.kind == "follow_up" else f"Question {prompt.number}/{prompt.total}"
@@ -292,13 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade one answer")
     grade.add_argument("--question", required=True, help="the question, worded freely")
     grade.add_argument("--answer", required=True, help="the answer to grade")
-    grade.add_argument("--grader", choices=["auto", "llm", "offline"], default="auto")
+    grade.add_argument("--grader", choices=["auto", "llm", "offline"], help="default: INTERVIEWER_GRADER, else auto")
     grade.add_argument("--json", action="store_true", help="print the grade object as JSON")
     grade.set_defaults(handler=cmd_grade)
 
     evaluate = commands.add_parser("eval", help="measure a grader against human scores in a CSV")
     evaluate.add_argument("--dataset", required=True, help="CSV with question, answer, score[, reference_answer]")
-    evaluate.add_argument("--grader", choices=["auto", "llm", "offline"], default="auto")
+    evaluate.add_argument("--grader", choices=["auto", "llm", "offline"], help="default: INTERVIEWER_GRADER, else auto")
     evaluate.add_argument("--json", action="store_true", help="print pearson, spearman, rmse, qwk, n as JSON")
     evaluate.set_defaults(handler=cmd_eval)
 

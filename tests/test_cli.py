@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from interviewer.cli import main
 from interviewer.settings import PROJECT_ROOT, Settings
+
+from .fake_llm import FakeLLM, reply, valid_assessment
 
 QUESTION_KEYS = {"id", "question", "topic", "reference_answer", "key_points", "source"}
 
@@ -78,3 +83,69 @@ def test_python_dash_m_runs_the_cli(cli_env: Settings) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) >= 8
+
+
+KV_ANSWER = (
+    "Each layer keeps the keys and values of past tokens, so a decode step computes them only for the new token. "
+    "It costs 2 x layers x KV heads x head_dim x bytes per token, times sequence length and batch."
+)
+
+
+@pytest.fixture
+def endpoint() -> Iterator[FakeLLM]:
+    """A chat-completions server that would grade every answer 4.5."""
+    fake = FakeLLM(reply(valid_assessment(4.5))).start()
+    yield fake
+    fake.stop()
+
+
+def test_grade_json_finds_the_reference_for_a_freely_worded_question(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["grade", "--question", "what's a kv cache", "--answer", KV_ANSWER, "--json"]) == 0
+    grade = json.loads(capsys.readouterr().out)
+    assert grade["grader"] == "offline" and 0 <= grade["score"] <= 5
+    assert grade["reference"]["question_id"].startswith("what-is-the-kv-cache")
+    assert any("keys and values" in point for point in grade["key_points_covered"])
+    assert main(["grade", "--question", "what's a kv cache", "--answer", "   "]) == 0
+    assert "**Score: 0/5**" in capsys.readouterr().out
+
+
+def test_grade_follows_the_grader_setting_unless_told_otherwise(
+    cli_env: Settings, endpoint: FakeLLM, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", endpoint.base_url)
+    monkeypatch.setenv("INTERVIEWER_LLM_MODEL", "grader-model")
+    monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
+    assert main(["grade", "--question", "What is a KV cache?", "--answer", KV_ANSWER, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["grader"] == "offline"
+    assert endpoint.requests == []  # the setting said offline: the endpoint is never asked
+
+    assert main(["grade", "--question", "What is a KV cache?", "--answer", KV_ANSWER, "--grader", "llm", "--json"]) == 0
+    grade = json.loads(capsys.readouterr().out)
+    assert grade["grader"] == "llm:grader-model" and grade["score"] == 4.5
+    assert len(endpoint.requests) == 1
+
+
+def test_eval_prints_agreement_with_human_scores(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = tmp_path / "graded.csv"
+    rows = [
+        ("What is a KV cache?", KV_ANSWER, 4.5),
+        ("What is a KV cache?", "It stores the keys and values of earlier tokens in each layer.", 3.0),
+        ("What is a KV cache?", "A cache.", 0.5),
+        ("What is a KV cache?", "My favourite recipe is tomato sauce with basil.", 0.0),
+        ("How does dynamic batching work?", "Requests are grouped into one batch up to a size or a delay.", 3.5),
+        ("How does dynamic batching work?", "It batches.", 0.5),
+    ]
+    with dataset.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["question", "answer", "score"])
+        writer.writerows(rows)
+    assert main(["eval", "--dataset", str(dataset), "--grader", "offline", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == {"pearson", "spearman", "rmse", "qwk", "n"}
+    assert figures["n"] == len(rows) and figures["pearson"] > 0.5
+    assert main(["eval", "--dataset", str(dataset)]) == 0
+    assert capsys.readouterr().out.startswith("pearson ")

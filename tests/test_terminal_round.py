@@ -71,3 +71,14 @@ def test_transcripts_show_with_an_unknown_id_is_a_clear_error(indexed_settings: 
     result = run_cli(indexed_settings, "transcripts", "show", "nope")
     assert result.returncode == 1
     assert result.stderr.startswith("error: No round with id 'nope'")
+
+
+def test_a_command_on_its_own_line_acts_at_once(indexed_settings: Settings) -> None:
+    """Commands need no empty line after them, and are never graded as an answer."""
+    result = run_cli(indexed_settings, "round", "--focus", "dynamic batching", "--n", "2", stdin="/hint\n/skip\n/end\n")
+    assert result.returncode == 0, result.stderr
+    assert "A strong answer touches on:" in result.stdout
+    assert "Question 2/2" in result.stdout  # /skip moved on
+    (summary,) = json.loads(run_cli(indexed_settings, "transcripts", "list", "--json").stdout)
+    record = json.loads(run_cli(indexed_settings, "transcripts", "export", summary["id"], "--format", "json").stdout)
+    assert [(turn["skipped"], turn["answer"]) for turn in record["turns"]] == [(True, None)]
