@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import statistics
 import time
@@ -29,6 +30,7 @@ from interviewer.settings import default_embedding_model, load_settings
 from interviewer.wording import content_stems, first_words, is_content, words
 
 DATASET = Path(__file__).resolve().parent / "data" / "asag" / "mohler.csv"
+PARAPHRASES = Path(__file__).resolve().parent / "data" / "paraphrases" / "key_point_paraphrases.json"
 UNFITTED = Calibration(FEATURES, (0.0,) * len(FEATURES), 0.0, (0.0,), (0.0,))
 """Stands in while measuring: `OfflineGrader.inspect` never reads the calibration."""
 OFF_TOPIC = (
@@ -164,6 +166,49 @@ def bank_checks(grader: OfflineGrader, questions: Sequence[Question]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Paraphrase:
+    """An answer to a bank question that makes some of its key points in other words (bench/data/paraphrases)."""
+
+    question: Question
+    answer: str
+    makes: frozenset[int]
+
+
+def load_paraphrases(questions: Sequence[Question], path: Path = PARAPHRASES) -> list[Paraphrase]:
+    """The paraphrase cases, each with its bank question."""
+    by_id = {question.id: question for question in questions}
+    return [
+        Paraphrase(by_id[case["question_id"]], case["answer"], frozenset(case["makes"]))
+        for case in json.loads(path.read_text(encoding="utf-8"))
+    ]
+
+
+def credited(grader: OfflineGrader, question: Question, answer: str) -> list[bool]:
+    """For each key point of the question, whether the grade lists it as covered."""
+    covered = set(grader.grade(question.question, answer, bank_reference(question)).key_points_covered)
+    return [point in covered for point in question.key_points]
+
+
+def key_point_matching(grader: OfflineGrader, questions: Sequence[Question]) -> str:
+    """How often a key point said in other words is credited, and how often one not said is credited anyway."""
+    made, not_made = [], []
+    for case in load_paraphrases(questions):
+        for position, hit in enumerate(credited(grader, case.question, case.answer)):
+            (made if position in case.makes else not_made).append(hit)
+    own, other = [], []
+    technical = [question for question in questions if not question.is_behavioral]
+    for question in technical:
+        for answer_from in (q for q in technical if q.topic == question.topic):
+            (own if answer_from is question else other).extend(credited(grader, question, answer_from.reference_answer))
+    return (
+        f"candidate-style paraphrases ({PARAPHRASES.name}): {sum(made)} of {len(made)} key points made are credited "
+        f"({np.mean(made):.0%}); {sum(not_made)} of {len(not_made)} not made are credited ({np.mean(not_made):.0%})\n"
+        f"bank: {np.mean(own):.0%} of key points are credited to their own reference answer, {np.mean(other):.0%} to "
+        "another reference on the same topic (which may make the same point)"
+    )
+
+
 def percentiles(seconds: Sequence[float]) -> str:
     """p50 and p95 in milliseconds."""
     p50, p95 = np.percentile(np.array(seconds) * 1000, [50, 95])
@@ -266,6 +311,7 @@ def main() -> None:
     questions = [q for q in load_bank(settings.knowledge_dir).questions if q.reference_answer and q.key_points]
     print(f"\nbank checks ({len(questions)} questions, shipped calibration):\n")
     print(bank_checks(grader, questions))
+    print(f"\nkey-point matching:\n{key_point_matching(grader, questions)}")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\nlatency, model loaded, torch on {torch_threads()} threads, load average before: {load}:\n")
     print(latency(grader, rows, questions, args.latency))

@@ -8,10 +8,10 @@ set aside on both sides ("question demoting"): repeating the question earns noth
 Measures (all 0-1, higher is better):
 - `soft_recall`: key-point words matched by meaning in the answer (each key-point word's best cosine).
 - `soft_precision`: the answer's words that the reference supports (each answer word's best cosine).
-- `coverage`: each key point's best cosine with one of the answer's sentences, averaged.
+- `coverage`: each key point's best cosine with one of the answer's sentences or clauses, averaged.
 - `cosine`: the answer's mean sentence vector against the reference's.
 - `lexical_recall`: share of the key points' content words that the answer uses verbatim (stemmed).
-- `sentence_reach`: share of the reference's sentences that some answer sentence matches (for depth).
+- `sentence_reach`: share of the reference's sentences that some answer sentence or clause matches (for depth).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from interviewer.embeddings import EncodedText, TokenEmbedder
-from interviewer.wording import content_stems, is_content, sentences, stem
+from interviewer.wording import clauses, content_stems, is_content, sentences, stem
 
 SENTENCE_MATCH = 0.6
 """Cosine from which an answer sentence counts as saying what a key point or reference sentence says."""
@@ -69,12 +69,32 @@ class ReferenceVectors:
 
 @dataclass(frozen=True)
 class AnswerVectors:
-    """An answer's sentence vectors, their mean, its content-word vectors and its content stems."""
+    """An answer's sentences and clauses as vectors, its direction, its content-word vectors and content stems."""
 
-    sentence_vectors: np.ndarray
+    unit_vectors: np.ndarray
+    """Each sentence and each clause of a sentence: what key points and reference sentences are matched against."""
     vector: np.ndarray
     words: np.ndarray
     stems: frozenset[str]
+
+
+def split_units(text: str) -> tuple[list[str], list[str]]:
+    """A text's sentences (code lines included) and the clauses of its prose sentences."""
+    units = sentences(text) or [text]
+    return units, [clause for sentence in sentences(text, drop_code=True) for clause in clauses(sentence)]
+
+
+def answer_vectors(
+    whole: list[EncodedText], parts: list[EncodedText], question_stems: frozenset[str], stems: frozenset[str]
+) -> AnswerVectors:
+    """Vectors of a text from its encoded sentences and clauses; words and direction come from sentences only."""
+    sentence_vectors = np.array([item.vector for item in whole])
+    return AnswerVectors(
+        unit_vectors=np.array([item.vector for item in (*whole, *parts)]),
+        vector=_mean_vector(sentence_vectors),
+        words=content_vectors(whole, question_stems),
+        stems=stems,
+    )
 
 
 @dataclass(frozen=True)
@@ -117,12 +137,13 @@ def _mean_vector(vectors: np.ndarray) -> np.ndarray:
 def encode_reference(
     embedder: TokenEmbedder, question: str, text: str, key_points: tuple[str, ...]
 ) -> ReferenceVectors:
-    """Encode the question, key points and reference sentences in one batch; measure the reference against itself."""
+    """Encode question, key points, reference sentences and clauses in one batch; measure the reference itself."""
     question_stems = frozenset(content_stems(question))
-    units = sentences(text) or [text]
+    units, parts = split_units(text)
     prose = set(sentences(text, drop_code=True)) or set(units)
-    encoded = embedder.encode_words([question, *key_points, *units])
-    points, body = encoded[1 : 1 + len(key_points)], encoded[1 + len(key_points) :]
+    encoded = embedder.encode_words([question, *key_points, *units, *parts])
+    start = 1 + len(key_points)
+    points, body, clause_items = encoded[1:start], encoded[start : start + len(units)], encoded[start + len(units) :]
     prose_vectors = np.array([item.vector for unit, item in zip(units, body, strict=True) if unit in prose])
     point_words = tuple(_point_words(point, question_stems) for point in points)
     reference = ReferenceVectors(
@@ -135,8 +156,7 @@ def encode_reference(
         question_stems=question_stems,
         point_stems=frozenset(content_stems(" ".join(key_points)) - question_stems),
     )
-    body_vectors = np.array([item.vector for item in body])
-    itself = AnswerVectors(body_vectors, _mean_vector(body_vectors), content_vectors(body, question_stems), frozenset())
+    itself = answer_vectors(body, clause_items, question_stems, frozenset())
     return replace(reference, own_points=measure(itself, reference).points)
 
 
@@ -147,16 +167,10 @@ def _point_words(point: EncodedText, question_stems: frozenset[str]) -> np.ndarr
 
 
 def encode_answer(embedder: TokenEmbedder, text: str, question_stems: frozenset[str]) -> AnswerVectors:
-    """Encode an answer's sentences once: sentence vectors and word vectors from the same pass."""
-    units = sentences(text) or [text]
-    encoded = embedder.encode_words(units)
-    vectors = np.array([item.vector for item in encoded])
-    return AnswerVectors(
-        sentence_vectors=vectors,
-        vector=_mean_vector(vectors),
-        words=content_vectors(encoded, question_stems),
-        stems=frozenset(content_stems(text)),
-    )
+    """Encode an answer's sentences and clauses in one batch: sentence, clause and word vectors."""
+    units, parts = split_units(text)
+    encoded = embedder.encode_words([*units, *parts])
+    return answer_vectors(encoded[: len(units)], encoded[len(units) :], question_stems, frozenset(content_stems(text)))
 
 
 def _best_match(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -176,9 +190,9 @@ def _best_match(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
 def measure(answer: AnswerVectors, reference: ReferenceVectors) -> Measures:
     """All features of an answer against a reference."""
     recalls = [_best_match(words, answer.words) for words in reference.point_words]
-    coverage = _best_match(reference.point_vectors, answer.sentence_vectors)
+    coverage = _best_match(reference.point_vectors, answer.unit_vectors)
     precision = _best_match(answer.words, reference.support)
-    reach = _best_match(reference.sentence_vectors, answer.sentence_vectors) >= SENTENCE_MATCH
+    reach = _best_match(reference.sentence_vectors, answer.unit_vectors) >= SENTENCE_MATCH
     pooled = np.concatenate(recalls)
     return Measures(
         points=tuple(

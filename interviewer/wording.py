@@ -24,6 +24,10 @@ MAX_SENTENCE_CHARS = 240
 """Longer sentences are cut into pieces: the model reads at most 256 word pieces, and a batch is padded to its
 longest text, so short pieces keep every word seen and the encode fast (code lines tokenize into many pieces)."""
 
+MIN_CLAUSE_WORDS = 3
+_CLAUSE_BREAK = re.compile(
+    r"\s*[,;:()\u2013\u2014]\s*|\s+(?=(?:so|which|because|but|while|whereas|then)\s)", re.IGNORECASE
+)
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -107,6 +111,19 @@ def sentences(text: str, drop_code: bool = False) -> list[str]:
             if any(char.isalnum() for char in piece):
                 units.extend(_cut_long(piece.strip()))
     return units
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of one sentence (cut at commas, semicolons, dashes and "so", "which", "because", ...).
+
+    An interview answer packs several points into one sentence, and its vector is the average of them all, far
+    from any one key point: "the server bounds the wait with a maximum batch size and a maximum queue delay, so
+    each request pays a little latency" matches neither of the two key points it makes. Its clauses match each
+    one. Pieces under MIN_CLAUSE_WORDS words (items of a list) are dropped; a sentence of one clause gives none.
+    """
+    pieces = [piece.strip() for piece in _CLAUSE_BREAK.split(sentence) if piece and piece.strip()]
+    kept = [piece for piece in pieces if len(piece.split()) >= MIN_CLAUSE_WORDS]
+    return kept if len(kept) > 1 else []
 
 
 def first_words(text: str, limit: int) -> str:

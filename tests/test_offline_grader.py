@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.grading import credited, load_paraphrases
 from interviewer.answer_checks import is_keyword_list, screen_instructions
 from interviewer.calibration import FEATURES, fit_calibration, isotonic, load_calibration
 from interviewer.errors import GraderError
@@ -281,3 +282,29 @@ def test_key_points_the_reference_never_states_still_count(grader) -> None:
     weak, strong = (grader.grade(question, answer, mismatched) for answer in (one_point, every_point))
     assert len(weak.key_points_covered) == 1 and len(strong.key_points_covered) == 4
     assert weak.score <= 3.5 < 4.5 <= strong.score
+
+
+def test_key_points_said_in_a_candidates_own_words_are_credited(grader, bank) -> None:
+    """Most points made in other words are credited, and points not made are not (bench/data/paraphrases).
+
+    Matching whole sentences credited 13 of the 36 points made: an answer sentence that makes two points matched
+    neither. Its clauses are matched too now.
+    """
+    made, not_made = [], []
+    for case in load_paraphrases(list(bank.values())):
+        for position, hit in enumerate(credited(grader, case.question, case.answer)):
+            (made if position in case.makes else not_made).append(hit)
+    assert (len(made), len(not_made)) == (36, 52)
+    assert sum(made) >= 18
+    assert sum(not_made) <= 2
+
+
+def test_a_sentence_that_makes_two_points_is_credited_with_both(grader, bank) -> None:
+    answer = (
+        "The server bounds the wait with a maximum batch size and a maximum queue delay, so each request pays a "
+        "little latency for the higher throughput."
+    )
+    result = grade(grader, bank, cases.BATCHING, answer)
+    covered = " ".join(result.key_points_covered)
+    assert "max queue delay" in covered and "per-request latency" in covered
+    assert "Continuous batching" not in covered
