@@ -9,6 +9,7 @@ the database.
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -246,8 +247,10 @@ class Interviewer:
             except GraderError:  # the offline wording below will do
                 text = ""
         if not text:
-            point = missed[0].rstrip(".")
-            text = render(self.settings.prompts_dir, "followup_offline", point=point[0].lower() + point[1:])
+            template = (
+                "followup_offline_star" if self.index.by_id[prompt.question_id].is_behavioral else "followup_offline"
+            )
+            text = render(self.settings.prompts_dir, template, point=missed[0].rstrip("."))
         return {"question": text, "topic": prompt.topic, "question_id": prompt.question_id, "missed": missed}
 
     def answer(self, prompt: Prompt, answer: str) -> Outcome:
@@ -297,8 +300,18 @@ class Interviewer:
         question = self.index.by_id[question_id]
         if not question.key_points:
             return "Think about what the component does, why it matters at inference time, and a trade-off."
-        openings = [" ".join(point.split()[:3]) + " ..." for point in question.key_points[:3]]
-        return "A strong answer touches on: " + "; ".join(openings)
+        return "A strong answer touches on: " + "; ".join(_subject(point) for point in question.key_points[:3]) + "."
+
+
+HINT_WORDS = 6
+
+
+def _subject(point: str) -> str:
+    """What a key point is about, without what it says: up to its first colon, semicolon or comma, or its opening
+    HINT_WORDS words ("Latency and tail-latency SLOs: address them with ..." gives "Latency and tail-latency SLOs")."""
+    head = re.split(r"[:;,(]", point, maxsplit=1)[0].strip()
+    words = head.split()
+    return head if len(words) <= HINT_WORDS else " ".join(words[:HINT_WORDS]) + " ..."
 
 
 def _turn(prompt: Prompt, answer: str | None, grade: Grade | None) -> Turn:

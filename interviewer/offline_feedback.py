@@ -46,7 +46,8 @@ def criteria(score: float, measures: Measures, covered: int, answer: str, flags:
         correctness=round(min(5 * measures.soft_precision, 5.0) if not capped else score, 1),
         completeness=0.0 if capped else round(5 * covered / len(measures.points), 1),
         depth=0.0 if capped else round(5 * min(1.0, 2 * measures.sentence_reach), 1),
-        communication=communication(answer, flags),
+        # Clear prose about nothing is not good communication: it can be at most a point above the score.
+        communication=min(communication(answer, flags), round(score + 1.0, 1)),
     )
 
 
@@ -70,7 +71,7 @@ def strengths(covered: Sequence[str], measures: Measures, flags: Sequence[Flag])
         return f"You made these points: {_listing(covered)}."
     if measures.soft_precision >= 0.6:
         return "What you said agrees with the reference, but no key point is fully made yet."
-    return "Little of the answer matches what the question is about."
+    return "Nothing to credit yet: little of the answer is about what the question asks."
 
 
 def improvements(missed: Sequence[str], flags: Sequence[Flag]) -> str:
@@ -83,18 +84,10 @@ def improvements(missed: Sequence[str], flags: Sequence[Flag]) -> str:
     return " ".join(advice)
 
 
-def model_answer(key_points: Sequence[str], derived: bool, reference_text: str) -> str:
-    """The listed key points as bullets (within MODEL_ANSWER_WORDS), else the reference's first sentences."""
-    if derived:
-        return first_words(reference_text, MODEL_ANSWER_WORDS)
-    lines: list[str] = []
-    count = 0
-    for point in key_points:
-        count += len(point.split())
-        if count > MODEL_ANSWER_WORDS and lines:
-            break
-        lines.append(f"- {point}")
-    return "\n".join(lines)
+def model_answer(derived: bool, reference_text: str) -> str:
+    """The bank's reference answer, the same text the "Show the model answer" button reveals; for passages found
+    by search (no bank question), their leading sentences within MODEL_ANSWER_WORDS."""
+    return first_words(reference_text, MODEL_ANSWER_WORDS) if derived else reference_text.strip()
 
 
 def reasoning(score: float, measures: Measures, covered: int, flags: Sequence[Flag], calibrated: float) -> str:
@@ -124,6 +117,6 @@ def empty_assessment(key_points: Sequence[str], derived: bool, reference_text: s
         score=0.0,
         strengths="Nothing to credit yet.",
         improvements=improvements(list(key_points), flags),
-        model_answer=model_answer(key_points, derived, reference_text),
+        model_answer=model_answer(derived, reference_text),
         flags=flags,
     )

@@ -259,6 +259,6 @@ def assess(
         score=score,
         strengths=strengths(covered, measures, flags),
         improvements=improvements(missed, flags),
-        model_answer=model_answer(targets.key_points, targets.derived, reference_text),
+        model_answer=model_answer(targets.derived, reference_text),
         flags=flags,
     )

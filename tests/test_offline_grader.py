@@ -83,7 +83,7 @@ def test_an_empty_answer_scores_zero_and_lists_every_key_point(grader, bank, ans
     assert result.score == 0
     assert result.flags == ["empty"]
     assert result.key_points_missed == list(bank[cases.XLA].key_points)
-    assert result.model_answer.startswith("- XLA is a compiler")
+    assert result.model_answer == bank[cases.XLA].reference_answer.strip()
 
 
 @pytest.mark.parametrize("question_id", cases.PARTIAL)
@@ -157,7 +157,7 @@ def test_the_grade_says_where_it_came_from_and_what_a_strong_answer_holds(grader
     assert result.grader == "offline"
     assert result.reference.question_id == cases.EVAL_MODES
     assert result.reference.sources == [bank[cases.EVAL_MODES].source]
-    assert len(result.model_answer.split()) <= 150
+    assert result.model_answer == bank[cases.EVAL_MODES].reference_answer.strip()  # what "Show the model answer" shows
     assert "key points made" in result.reasoning and result.strengths and result.improvements
 
 
