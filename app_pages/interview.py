@@ -130,10 +130,12 @@ def run_round(round_id: str) -> None:
         + (f"question {prompt.number} of {prompt.total}" if prompt else "finished")
         + f" · graded by {runtime.grading.describe()}"
     )
+    if prompt is None:  # the summary first, then the whole transcript with every grade
+        show_summary(interviewer.end(round_id) if not record.ended_at else interviewer.summary(round_id))
+        st.subheader("Transcript")
     for turn in record.turns:
         show_turn(turn, with_grade=practice or prompt is None)
     if prompt is None:
-        show_summary(interviewer.end(round_id) if not record.ended_at else interviewer.summary(round_id))
         return
     with st.chat_message("assistant", avatar=":material/record_voice_over:"):
         st.markdown(f"**{'Follow-up' if prompt.kind == 'follow_up' else prompt.topic}**")

@@ -13,8 +13,12 @@ from interviewer.errors import InterviewerError
 from interviewer.index import open_index
 from interviewer.knowledge import parse_document
 from interviewer.retrieval import search
+from interviewer.wording import counted
 
-MAX_UPLOAD_BYTES = 2_000_000
+MAX_UPLOAD_MB = 2
+"""A Q&A document is text: anything larger is not one (the widget says so; the check below holds either way)."""
+WEAK_MATCH = 0.3
+"""Below this similarity the best passage is not about the query."""
 
 runtime = get_runtime()
 index = runtime.report.index
@@ -24,7 +28,10 @@ st.caption(runtime.report.summary())
 query = st.text_input("Search by meaning", placeholder="e.g. how does continuous batching work")
 if query:
     try:
-        for hit in search(index, runtime.embedder, query, k=5, max_chars=runtime.settings.max_query_chars):
+        hits = search(index, runtime.embedder, query, k=5, max_chars=runtime.settings.max_query_chars)
+        if hits and hits[0].score < WEAK_MATCH:
+            st.info("Nothing in the knowledge base is close to that; these are the nearest passages.")
+        for hit in hits:
             with st.expander(f"{hit.score:.2f} · {hit.question.question}"):
                 st.caption(f"{hit.question.topic} · {hit.question.reference_source or hit.question.source}")
                 st.markdown(hit.answer)
@@ -44,13 +51,13 @@ for question in (q for q in index.questions if q.topic == topic):
 st.divider()
 st.subheader("Add a document")
 st.caption("Markdown Q&A in the format of knowledge/README.md: each question starts a line with `Q:`.")
-upload = st.file_uploader("Markdown file", type=["md"])
+upload = st.file_uploader("Markdown file", type=["md"], max_upload_size=MAX_UPLOAD_MB)
 if upload is not None and st.button("Validate and add", type="primary"):
     name = re.sub(r"[^A-Za-z0-9._-]", "-", Path(upload.name).name)
     data = upload.getvalue()
     target = runtime.settings.knowledge_dir / name
-    if len(data) > MAX_UPLOAD_BYTES:
-        st.error(f"{name} is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}.")
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        st.error(f"{name} is {len(data):,} bytes; the limit is {MAX_UPLOAD_MB} MB.")
     elif target.exists():
         st.error(f"{name} already exists in the knowledge folder; rename your file.")
     else:
@@ -72,5 +79,5 @@ if upload is not None and st.button("Validate and add", type="primary"):
         )
         bar.empty()
         reset_runtime()
-        st.success(f"Added {name} ({len(entries)} entries). {report.summary()}")
+        st.success(f"Added {name} ({counted(len(entries), 'question')}). {report.summary()}")
 start_loading_model(runtime)

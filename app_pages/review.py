@@ -11,6 +11,8 @@ from interviewer.export import round_json, round_markdown
 from interviewer.store import RoundRecord
 from interviewer.wording import counted
 
+CHART_HEIGHT = 240
+
 runtime = get_runtime()
 st.title("Review")
 
@@ -50,7 +52,7 @@ if not scores.empty:
         # Rounds in the order taken, not on a clock: a day's rounds would stack on one tick of a time axis.
         over_time["number"] = range(1, len(over_time) + 1)
         st.altair_chart(
-            alt.Chart(over_time)
+            alt.Chart(over_time, height=CHART_HEIGHT)
             .mark_line(point=True)
             .encode(
                 x=alt.X("number:O", title="Round, oldest first", axis=alt.Axis(labelAngle=0)),
@@ -67,7 +69,7 @@ if not scores.empty:
         st.markdown("**Average score per topic**")
         per_topic = scores.groupby("topic", as_index=False).agg(score=("score", "mean"), answers=("score", "size"))
         st.altair_chart(
-            alt.Chart(per_topic)
+            alt.Chart(per_topic, height=CHART_HEIGHT)
             .mark_bar()
             .encode(
                 x=alt.X("score:Q", scale=alt.Scale(domain=[0, 5]), title="Average score"),

@@ -48,7 +48,7 @@ def round_markdown(record: RoundRecord) -> str:
         f"- Started: {record.started_at}" + (f", ended: {record.ended_at}" if record.ended_at else " (not finished)"),
         f"- Mode: {record.mode}",
         f"- Topics: {', '.join(record.topics) or 'all'}" + (f"; focus: {record.focus}" if record.focus else ""),
-        f"- Average score: {average:.2f}/5" if average is not None else "- Average score: none yet",
+        f"- Average score: {average:.1f}/5" if average is not None else "- Average score: none yet",
         "",
     ]
     body = [line for turn in record.turns for line in _turn_markdown(turn)]

@@ -63,7 +63,9 @@ def test_a_practice_round_from_start_to_review(app_env: Settings) -> None:
     answer(at, "Inputs of different lengths are padded to the longest one or bucketed by length.")
     at.button(key="end_round").click().run()
     page = texts(at)
-    assert "Round summary" in [element.value for element in at.subheader]
+    assert [element.value for element in at.subheader] == ["Round summary", "Transcript"]
+    kinds = [element.type for element in at.main.children.values()]
+    assert kinds.index("subheader") < kinds.index("chat_message")  # the summary is on top, the transcript below
     assert "Key points to work on" in page or "Worth retrying" in page
 
     at.switch_page("app_pages/review.py").run()
@@ -172,6 +174,9 @@ def test_knowledge_page_searches_and_browses(app_env: Settings) -> None:
     at.text_input[0].input("int8 calibration").run()
     assert not at.exception, at.exception
     assert any("quantiz" in e.label.lower() for e in at.expander)
+    assert not at.info
+    at.text_input[0].input("zebra crossing lollipop").run()
+    assert "Nothing in the knowledge base is close" in at.info[0].value
 
 
 def test_settings_page_never_shows_the_key(app_env: Settings) -> None:

@@ -86,6 +86,8 @@ def test_a_round_in_a_real_browser(app_url: str) -> None:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_page(viewport={"width": 1100, "height": 1500})
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
         page.goto(app_url)
         page.get_by_label("Or a focus, in your own words").fill("dynamic batching in a model server")
         page.get_by_role("button", name="Start the round").click()
@@ -107,5 +109,7 @@ def test_a_round_in_a_real_browser(app_url: str) -> None:
         page.wait_for_timeout(500)  # let the charts finish their first paint
         page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
         browser.close()
+    outside = [url for url in requested if not url.startswith((app_url, "data:", "blob:"))]
+    assert outside == [], outside  # the app works offline: no font, icon or script from elsewhere
     assert (ARTIFACTS / "graded-answer.png").stat().st_size > 10_000
     assert (ARTIFACTS / "review.png").stat().st_size > 10_000

@@ -308,3 +308,10 @@ def test_a_sentence_that_makes_two_points_is_credited_with_both(grader, bank) ->
     covered = " ".join(result.key_points_covered)
     assert "max queue delay" in covered and "per-request latency" in covered
     assert "Continuous batching" not in covered
+
+
+def test_a_thin_answer_is_not_well_communicated(grader, bank) -> None:
+    """Communication is how well the answer explains, so an answer that explains nothing cannot score high on it."""
+    result = grade(grader, bank, cases.KV_CACHE, "Put it in Docker and scale it out.")
+    assert result.score <= 1.5
+    assert result.criteria.communication <= result.score + 1.0
