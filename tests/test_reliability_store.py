@@ -93,6 +93,7 @@ def locked_by_another_process(path: Path) -> Iterator[None]:
         holder.stdin.write("\n")
         holder.stdin.close()
         holder.wait(timeout=10)
+        holder.stdout.close()
 
 
 class FillingDisk(Store):
@@ -286,7 +287,8 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
     round_cli = cli(indexed_settings, "round", "--topic", "PyTorch", "--n", "3")
     assert round_cli.stdin is not None and round_cli.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in round_cli.stdout], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in round_cli.stdout], daemon=True)
+    reader.start()
     seen: list[str] = []
 
     def is_prompt(line: str) -> bool:
@@ -307,6 +309,10 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
         assert round_cli.wait(timeout=10) == -signal.SIGKILL
     finally:
         round_cli.kill()
+        round_cli.wait(timeout=10)
+        reader.join(timeout=10)  # the process is gone, so its output ends
+        round_cli.stdin.close()
+        round_cli.stdout.close()
 
     record = Store(indexed_settings.database_path).get_round(round_id)
     assert record.ended_at is None
