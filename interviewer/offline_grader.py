@@ -22,6 +22,7 @@ from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
 from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
 from interviewer.offline_features import (
+    POINT_COVERED,
     Measures,
     PointMatch,
     ReferenceVectors,
@@ -46,10 +47,6 @@ CACHE_SIZE = 256
 """References kept encoded; an interview uses a handful, the benchmark about a hundred."""
 MAX_DERIVED_POINTS = 8
 """Without listed key points, the reference's first sentences stand in for them."""
-POINT_COVERED = 0.65
-"""A key point counts as made when one answer sentence or clause, or its words by meaning, match it this well. On
-the bank this credits 94% of key points to their own reference answer and 6% to another answer on the same topic;
-on answers in a candidate's own words (bench/data/paraphrases) 20 of 36 points made and none of 52 not made."""
 FLAGGED_CAP = 1.5
 """The most a restatement, keyword list or off-topic answer can score."""
 RESTATE_SIMILARITY = 0.65
@@ -151,7 +148,7 @@ class OfflineGrader:
     def measure(self, question: str, answer: str, reference: Reference) -> Measures:
         """The measures of a screened, non-empty answer: one encode of its sentences."""
         vectors = self.reference_vectors(question, reference)
-        return measure(encode_answer(self.embedder, answer, vectors.question_stems), vectors)
+        return measure(encode_answer(self.embedder, answer, vectors), vectors)
 
     def inspect(self, question: str, answer: str, reference: Reference) -> Inspection:
         """Clean and screen the answer, then measure it and check its form (no calibration involved)."""
