@@ -17,11 +17,15 @@ Measures (all 0-1, higher is better):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from interviewer.embeddings import EncodedText, TokenEmbedder
 from interviewer.wording import clauses, content_stems, is_content, sentences, stem
+
+if TYPE_CHECKING:
+    import torch
 
 SENTENCE_MATCH = 0.6
 """Cosine from which an answer sentence counts as saying what a reference sentence says (for depth)."""
@@ -33,6 +37,10 @@ SPLIT_NEAR = 0.3
 """A sentence is cut into clauses only when it comes this close to a key point that no sentence makes: a sentence
 far from every such point holds no clause that makes one (a clause scores at most about 0.3 above its sentence),
 and each clause costs an encode."""
+MAX_CLAUSES = 5
+"""Clauses encoded per text at most, from the sentences nearest a key point no sentence makes: bounds the cost of a
+long answer (a 130-word answer has about 15 clauses; encoding them all took 45 ms, five take about 25 ms, and the
+paraphrase set credits as many points with five as with all)."""
 
 
 def content_vectors(encoded: list[EncodedText], question_stems: frozenset[str]) -> np.ndarray:
@@ -86,7 +94,7 @@ class AnswerVectors:
     stems: frozenset[str]
 
 
-def _cosines(rows: np.ndarray, columns: np.ndarray):
+def _cosines(rows: np.ndarray, columns: np.ndarray) -> torch.Tensor:
     """The cosine of every row with every column, as a torch tensor.
 
     The product runs in torch, on the thread pool the encoder already uses: numpy's BLAS would start a second
@@ -105,15 +113,20 @@ def text_vectors(
     question_stems: frozenset[str],
     stems: frozenset[str],
 ) -> AnswerVectors:
-    """A text's vectors from its encoded sentences, plus the clauses of the prose sentences that come near
-    (SPLIT_NEAR) a key point no sentence makes (POINT_COVERED); one plain batch encodes those clauses."""
+    """A text's vectors from its encoded sentences, plus the clauses of the prose sentences that come nearest
+    (at least SPLIT_NEAR) a key point no sentence makes (POINT_COVERED); one plain batch encodes those clauses."""
     units = sentences(text) or [text]
     vectors = np.array([item.vector for item in encoded])
     similarity = _cosines(vectors, point_vectors).numpy()
     unmade = similarity.max(axis=0) < POINT_COVERED
-    near = (similarity[:, unmade] >= SPLIT_NEAR).any(axis=1)
+    nearness = similarity[:, unmade].max(axis=1, initial=0.0)
     prose = set(sentences(text, drop_code=True))
-    parts = [part for unit, split in zip(units, near, strict=True) if split and unit in prose for part in clauses(unit)]
+    parts: list[str] = []
+    for position in np.argsort(-nearness, kind="stable"):
+        if nearness[position] < SPLIT_NEAR or len(parts) >= MAX_CLAUSES:
+            break
+        if units[position] in prose:
+            parts += clauses(units[position])[: MAX_CLAUSES - len(parts)]
     part_vectors = embedder.encode(parts) if parts else np.zeros((0, vectors.shape[1]), np.float32)
     return AnswerVectors(
         unit_vectors=np.vstack([vectors, part_vectors]),
