@@ -69,7 +69,7 @@ if not scores.empty:
         st.markdown("**Average score per topic**")
         per_topic = scores.groupby("topic", as_index=False).agg(score=("score", "mean"), answers=("score", "size"))
         st.altair_chart(
-            alt.Chart(per_topic, height=CHART_HEIGHT)
+            alt.Chart(per_topic, height=alt.Step(32))  # one band per topic, whatever their number
             .mark_bar()
             .encode(
                 x=alt.X("score:Q", scale=alt.Scale(domain=[0, 5]), title="Average score"),
