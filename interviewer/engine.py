@@ -35,6 +35,8 @@ FOCUS_MIN_SCORE = 0.25
 """A question is about a free-text focus when its similarity reaches this."""
 WEAK_BELOW = 3.0
 """Questions scored below this are worth retrying."""
+HINT_WORDS = 6
+"""A hint names each key point's subject in at most this many words."""
 
 
 @dataclass(frozen=True)
@@ -247,9 +249,8 @@ class Interviewer:
             except GraderError:  # the offline wording below will do
                 text = ""
         if not text:
-            template = (
-                "followup_offline_star" if self.index.by_id[prompt.question_id].is_behavioral else "followup_offline"
-            )
+            question = self.index.by_id.get(prompt.question_id or "")
+            template = "followup_offline_star" if question and question.is_behavioral else "followup_offline"
             text = render(self.settings.prompts_dir, template, point=missed[0].rstrip("."))
         return {"question": text, "topic": prompt.topic, "question_id": prompt.question_id, "missed": missed}
 
@@ -301,9 +302,6 @@ class Interviewer:
         if not question.key_points:
             return "Think about what the component does, why it matters at inference time, and a trade-off."
         return "A strong answer touches on: " + "; ".join(_subject(point) for point in question.key_points[:3]) + "."
-
-
-HINT_WORDS = 6
 
 
 def _subject(point: str) -> str:

@@ -118,8 +118,9 @@ def clauses(sentence: str) -> list[str]:
 
     An interview answer packs several points into one sentence, and its vector is the average of them all, far
     from any one key point: "the server bounds the wait with a maximum batch size and a maximum queue delay, so
-    each request pays a little latency" matches neither of the two key points it makes. Its clauses match each
-    one. Pieces under MIN_CLAUSE_WORDS words (items of a list) are dropped; a sentence of one clause gives none.
+    each request pays a little latency" matches neither of the two key points it makes; its clauses come much
+    closer to each. Pieces under MIN_CLAUSE_WORDS words (items of a list) are dropped; a one-clause sentence gives
+    none.
     """
     pieces = [piece.strip() for piece in _CLAUSE_BREAK.split(sentence) if piece and piece.strip()]
     kept = [piece for piece in pieces if len(piece.split()) >= MIN_CLAUSE_WORDS]
@@ -142,5 +143,5 @@ def first_words(text: str, limit: int) -> str:
 
 
 def counted(count: int, noun: str) -> str:
-    """ "1 turn", "3 turns": a count with its noun, for lists a person reads."""
+    """A count with its noun ("1 turn", "3 turns"), for lists a person reads."""
     return f"{count} {noun}" + ("" if count == 1 else "s")
