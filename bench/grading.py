@@ -190,12 +190,19 @@ def credited(grader: OfflineGrader, question: Question, answer: str) -> list[boo
     return [point in covered for point in question.key_points]
 
 
-def key_point_matching(grader: OfflineGrader, questions: Sequence[Question]) -> str:
-    """How often a key point said in other words is credited, and how often one not said is credited anyway."""
-    made, not_made = [], []
+def paraphrase_credit(grader: OfflineGrader, questions: Sequence[Question]) -> tuple[list[bool], list[bool]]:
+    """Over the paraphrase cases: for each key point made, whether it was credited; the same for those not made."""
+    made: list[bool] = []
+    not_made: list[bool] = []
     for case in load_paraphrases(questions):
         for position, hit in enumerate(credited(grader, case.question, case.answer)):
             (made if position in case.makes else not_made).append(hit)
+    return made, not_made
+
+
+def key_point_matching(grader: OfflineGrader, questions: Sequence[Question]) -> str:
+    """How often a key point said in other words is credited, and how often one not said is credited anyway."""
+    made, not_made = paraphrase_credit(grader, questions)
     own, other = [], []
     technical = [question for question in questions if not question.is_behavioral]
     for question in technical:

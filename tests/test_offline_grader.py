@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.grading import credited, load_paraphrases
+from bench.grading import paraphrase_credit
 from interviewer.answer_checks import is_keyword_list, screen_instructions
 from interviewer.calibration import FEATURES, fit_calibration, isotonic, load_calibration
 from interviewer.errors import GraderError
@@ -290,10 +290,7 @@ def test_key_points_said_in_a_candidates_own_words_are_credited(grader, bank) ->
     Matching whole sentences credited 13 of the 36 points made: an answer sentence that makes two points matched
     neither. Its clauses are matched too now.
     """
-    made, not_made = [], []
-    for case in load_paraphrases(list(bank.values())):
-        for position, hit in enumerate(credited(grader, case.question, case.answer)):
-            (made if position in case.makes else not_made).append(hit)
+    made, not_made = paraphrase_credit(grader, list(bank.values()))
     assert (len(made), len(not_made)) == (36, 52)
     assert sum(made) >= 18
     assert sum(not_made) <= 2
