@@ -147,6 +147,7 @@ class ProtocolPage:
         self.url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.step_timeout = step_timeout
         self.page_hash = ""
+        self.session_id = ""  # the server's id for this page, which its upload endpoint asks for
         self.elements: list[tuple[str, Any]] = []  # (kind, element) of the latest script run
 
     async def __aenter__(self) -> ProtocolPage:
@@ -189,6 +190,7 @@ class ProtocolPage:
             kind = forward.WhichOneof("type")
             if kind == "new_session":  # each script run starts with one
                 self.page_hash = forward.new_session.page_script_hash
+                self.session_id = forward.new_session.initialize.session_id or self.session_id
                 self.elements = []
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 element = forward.delta.new_element
