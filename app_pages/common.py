@@ -13,9 +13,9 @@ import streamlit as st
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.errors import InterviewerError
 from interviewer.grade import Grade
+from interviewer.models import Turn
 from interviewer.runtime import Runtime, build_runtime
 from interviewer.settings import Settings, load_settings
-from interviewer.store import Turn
 
 # Session-state keys, named once.
 ROUND_ID = "interview_round_id"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.common import CONFIRM_DELETE, get_runtime, show_turn
 from interviewer.export import round_json, round_markdown
-from interviewer.store import RoundRecord
+from interviewer.models import RoundRecord
 from interviewer.wording import counted
 
 CHART_HEIGHT = 240

@@ -24,8 +24,8 @@ from interviewer.calibration import CALIBRATION_PATH, FEATURES, Calibration, fit
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.knowledge import Question, load_bank
 from interviewer.metrics import evaluate
+from interviewer.models import Reference
 from interviewer.offline_grader import Inspection, OfflineGrader, final_score, grading_targets
-from interviewer.retrieval import Reference
 from interviewer.settings import default_embedding_model, load_settings
 from interviewer.wording import content_stems, first_words, is_content, words
 

@@ -19,10 +19,11 @@ from interviewer.export import grade_markdown, round_dict, round_json, round_mar
 from interviewer.grade import Grade
 from interviewer.index import IndexReport, open_index
 from interviewer.llm_grader import LLMGrader, llm_configured
-from interviewer.retrieval import Reference, search
+from interviewer.models import Reference, RoundRecord
+from interviewer.retrieval import search
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
-from interviewer.store import RoundRecord, Store
+from interviewer.store import Store
 from interviewer.wording import counted
 
 
@@ -103,14 +104,19 @@ def _grade_text(grade: Grade) -> str:
     return "\n".join(line for line in grade_markdown(grade) if not line.startswith(("<details", "</details")))
 
 
+def _with_grader(settings: Settings, grader: str | None) -> Settings:
+    """Settings with the grader a command asked for; asking for the LLM when none is configured is an error."""
+    settings = settings.model_copy(update={"grader": grader}) if grader else settings
+    if settings.grader == "llm" and not llm_configured(settings):
+        LLMGrader(settings)  # raises the ConfigError that says how to configure one
+    return settings
+
+
 def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     """Grade one answer to a freely worded question."""
-    mode = args.grader or settings.grader
-    if mode == "llm" and not llm_configured(settings):
-        LLMGrader(settings)  # raises the ConfigError that says how to configure one
-    runtime = build_runtime(settings, warm=False)
+    runtime = build_runtime(_with_grader(settings, args.grader), warm=False)
     reference = runtime.reference(args.question)
-    grade = runtime.grading.grade(args.question, args.answer, reference, mode=mode)
+    grade = runtime.grading.grade(args.question, args.answer, reference)
     if args.json:
         _print_json(grade.model_dump())
     else:
@@ -122,13 +128,10 @@ def cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Grade every row of a human-graded CSV and print agreement figures."""
-    mode = args.grader or settings.grader
-    if mode == "llm" and not llm_configured(settings):
-        LLMGrader(settings)
-    runtime = build_runtime(settings, warm=False)
+    runtime = build_runtime(_with_grader(settings, args.grader), warm=False)
 
     def grade(question: str, answer: str, reference: Reference) -> float:
-        return runtime.grading.grade(question, answer, reference, mode=mode).score
+        return runtime.grading.grade(question, answer, reference).score
 
     figures = evaluate_dataset(Path(args.dataset), grade, runtime.reference)
     if args.json:

@@ -15,17 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from interviewer.answers import clean_answer
 from interviewer.embeddings import Embedder
-from interviewer.errors import GraderError, QueryError
+from interviewer.errors import QueryError
 from interviewer.grade import Grade
 from interviewer.grading import GradingService
 from interviewer.index import KnowledgeIndex
 from interviewer.knowledge import Question
+from interviewer.models import FollowUp, Reference, RoundRecord, Turn
 from interviewer.prompts import render
-from interviewer.retrieval import Reference
 from interviewer.settings import Settings
-from interviewer.store import RoundRecord, Store, Turn
+from interviewer.store import Store
 
 Mode = Literal["practice", "mock"]
 
@@ -209,9 +208,9 @@ class Interviewer:
                 record.id,
                 position,
                 "follow_up",
-                pending["question"],
-                pending["topic"],
-                pending["question_id"],
+                pending.question,
+                pending.topic,
+                pending.question_id,
                 len(asked),
                 total,
             )
@@ -232,27 +231,23 @@ class Interviewer:
         source = (question.reference_source or question.source,)
         if prompt.kind == "follow_up":
             record = record if record is not None else self.store.get_round(prompt.round_id)
-            missed = tuple((record.pending_follow_up or {}).get("missed", ())) or question.key_points
+            pending = record.pending_follow_up
+            missed = (pending.missed if pending else ()) or question.key_points
             return Reference(question.reference_answer, missed, source, 1.0, question)
         return Reference(question.reference_answer, question.key_points, source, 1.0, question)
 
-    def _follow_up(self, prompt: Prompt, answer: str, grade: Grade) -> dict[str, object] | None:
+    def _follow_up(self, prompt: Prompt, answer: str, grade: Grade) -> FollowUp | None:
         """One follow-up after a partial answer to a main question, about the most important missed point."""
         partial = 1.0 <= grade.score < FOLLOW_UP_BELOW
         if prompt.kind != "question" or not partial or not grade.key_points_missed:
             return None
-        missed = grade.key_points_missed[:2]
-        text = ""
-        if self.grading.llm is not None and grade.grader.startswith("llm:"):
-            try:
-                text = self.grading.llm.follow_up(prompt.question, clean_answer(answer), missed)
-            except GraderError:  # the offline wording below will do
-                text = ""
+        missed = tuple(grade.key_points_missed[:2])
+        text = self.grading.follow_up(grade, prompt.question, answer, missed)
         if not text:
             question = self.index.by_id.get(prompt.question_id or "")
             template = "followup_offline_star" if question and question.is_behavioral else "followup_offline"
             text = render(self.settings.prompts_dir, template, point=missed[0].rstrip("."))
-        return {"question": text, "topic": prompt.topic, "question_id": prompt.question_id, "missed": missed}
+        return FollowUp(text, prompt.topic, prompt.question_id, missed)
 
     def answer(self, prompt: Prompt, answer: str) -> Outcome:
         """Grade and record an answer to the prompt; the turn is committed before this returns."""
@@ -264,7 +259,7 @@ class Interviewer:
         """Record a skipped question and move on."""
         return self._record(_turn(prompt, None, None), None)
 
-    def _record(self, turn: Turn, follow_up: dict[str, object] | None) -> Outcome:
+    def _record(self, turn: Turn, follow_up: FollowUp | None) -> Outcome:
         """Commit the turn; a position already saved (a double submit) is not written twice."""
         saved = self.store.add_turn(turn, follow_up)
         return Outcome(turn, saved, self._asking(self.store.get_round(turn.round_id)))

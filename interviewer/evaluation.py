@@ -17,7 +17,7 @@ from interviewer.embeddings import Progress
 from interviewer.errors import DatasetError
 from interviewer.grade import Grade
 from interviewer.metrics import evaluate
-from interviewer.retrieval import Reference
+from interviewer.models import Reference
 
 GradeFunction = Callable[[str, str, Reference], Grade | float]
 """Grades one answer: returns the `Grade`, or just its score."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from interviewer.grade import Grade
-from interviewer.store import RoundRecord, Turn
+from interviewer.models import RoundRecord, Turn
 
 
 def grade_markdown(grade: Grade) -> list[str]:

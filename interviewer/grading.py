@@ -1,44 +1,73 @@
-"""One entry point for grading: the LLM when it is configured and answers, the offline grader otherwise.
+"""One entry point for grading: a chain of graders chosen by settings, with the offline grader as check and fallback.
 
-The offline grade is computed for every answer first (it is fast and needs nothing outside the process). It is
-the fallback when the LLM is not configured or fails, with the reason in the grade's notice, and it is the
-check on the LLM: when either grader sees an attempt to instruct the grader and the LLM's score is far above
-the offline one, the LLM's score is capped and flagged rather than trusted.
+Every grader (the LLM, the offline grader, any later one) answers the same `Grader` protocol, so adding one means
+writing the class and naming it in `configured_graders`; nothing else compares grader names. The offline grade is
+computed for every answer first (it is fast and needs nothing outside the process). It is the fallback when no
+grader in the chain answers, with the reason in the grade's notice, and it is the check on the others: when either
+sees an attempt to instruct the grader and the chain's score is far above the offline one, the score is capped and
+flagged rather than trusted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol, runtime_checkable
 
 from interviewer.answers import clean_answer
 from interviewer.errors import GraderError
-from interviewer.grade import Assessment, CriterionScores, Grade, ReferenceInfo
+from interviewer.grade import CriterionScores, Grade
 from interviewer.llm_grader import LLMGrader, llm_configured
+from interviewer.models import Reference
 from interviewer.offline_features import ReferenceVectors
 from interviewer.offline_grader import OfflineGrader
-from interviewer.retrieval import Reference
-from interviewer.settings import GraderMode, Settings
+from interviewer.settings import Settings
 
 INJECTION_MARGIN = 1.5
-"""How far above the offline score an LLM may grade an answer that tries to instruct the grader."""
+"""How far above the offline score another grader may grade an answer that tries to instruct the grader."""
 
 
-def _cap(assessment: Assessment, ceiling: float) -> Assessment:
-    """The assessment with every score at most `ceiling`, flagged as capped."""
-    criteria = CriterionScores(**{name: min(value, ceiling) for name, value in assessment.criteria})
-    flags = [*assessment.flags, "instructions_to_grader", "score_capped"]
-    return assessment.model_copy(
-        update={"score": min(assessment.score, ceiling), "criteria": criteria, "flags": list(dict.fromkeys(flags))}
-    )
+class Grader(Protocol):
+    """Grades one answer against its reference; raises GraderError when it cannot, so the chain moves on."""
+
+    name: str
+    """Recorded in the grade (`Grade.grader`), e.g. 'llm:gpt-4o-mini' or 'offline'."""
+
+    def grade(self, question: str, answer: str, reference: Reference) -> Grade:
+        """The grade, with its provenance filled in."""
+        ...
+
+
+@runtime_checkable
+class FollowUpWriter(Protocol):
+    """A grader that can also word a follow-up question about the key points an answer missed."""
+
+    def follow_up(self, question: str, answer: str, missed: Sequence[str]) -> str:
+        """One follow-up question; GraderError when it cannot."""
+        ...
+
+
+def configured_graders(settings: Settings) -> list[Grader]:
+    """The graders tried before the offline one, in order, as the settings ask."""
+    if settings.grader == "offline" or not llm_configured(settings):
+        return []
+    return [LLMGrader(settings)]
+
+
+def _cap(grade: Grade, ceiling: float) -> Grade:
+    """The grade with every score at most `ceiling`, flagged as capped."""
+    criteria = CriterionScores(**{name: min(value, ceiling) for name, value in grade.criteria})
+    flags = list(dict.fromkeys([*grade.flags, "instructions_to_grader", "score_capped"]))
+    return grade.model_copy(update={"score": min(grade.score, ceiling), "criteria": criteria, "flags": flags})
 
 
 class GradingService:
-    """Chooses the grader per the mode and never lets a grading fault lose an answer."""
+    """Tries the configured graders in order and never lets a grading fault lose an answer."""
 
-    def __init__(self, settings: Settings, offline: OfflineGrader, llm: LLMGrader | None = None) -> None:
+    def __init__(self, settings: Settings, offline: OfflineGrader, graders: Sequence[Grader] | None = None) -> None:
         self.settings = settings
         self.offline = offline
-        self.llm = llm if llm is not None else (LLMGrader(settings) if llm_configured(settings) else None)
+        self.graders: tuple[Grader, ...] = tuple(configured_graders(settings) if graders is None else graders)
         self._preparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-reference")
 
     def prepare(self, question: str, reference: Reference) -> Future[ReferenceVectors]:
@@ -49,36 +78,44 @@ class GradingService:
         """
         return self._preparing.submit(self.offline.reference_vectors, question, reference)
 
-    def describe(self, mode: GraderMode | None = None) -> str:
+    def describe(self) -> str:
         """Which grader answers will get, in words."""
-        mode = mode or self.settings.grader
-        if mode == "offline" or self.llm is None:
+        if not self.graders:
             return "offline (sentence embeddings)"
-        return f"{self.llm.name} (offline if it fails)"
+        return " then ".join(grader.name for grader in self.graders) + " (offline if it fails)"
 
-    def grade(self, question: str, answer: str, reference: Reference, mode: GraderMode | None = None) -> Grade:
+    def grade(self, question: str, answer: str, reference: Reference) -> Grade:
         """Grade one answer; the result says which grader made it and why, if it is not the one asked for."""
-        mode = mode or self.settings.grader
-        offline = self.offline.grade(question, answer, reference)
-        if mode == "offline":
-            return offline
-        if self.llm is None:
-            return offline.model_copy(update={"notice": "No LLM is configured, so this answer was graded offline."})
-        cleaned = clean_answer(answer)
-        if cleaned.is_empty:
-            return offline
-        try:
-            assessment = self.llm.assess(question, cleaned, reference)
-        except GraderError as error:
-            notice = f"The LLM grader was unavailable ({error}), so this answer was graded offline."
-            return offline.model_copy(update={"notice": notice})
-        flagged = "instructions_to_grader" in offline.flags or "instructions_to_grader" in assessment.flags
-        if flagged and assessment.score > offline.score + INJECTION_MARGIN:
-            assessment = _cap(assessment, offline.score + INJECTION_MARGIN)
-        if cleaned.truncated:
-            assessment = assessment.model_copy(update={"flags": [*assessment.flags, "truncated"]})
-        return Grade(
-            **assessment.model_dump(),
-            grader=self.llm.name,
-            reference=ReferenceInfo(question_id=reference.question_id, sources=list(reference.sources)),
-        )
+        check = self.offline.grade(question, answer, reference)
+        if not self.graders:
+            if self.settings.grader == "offline":
+                return check
+            return check.model_copy(update={"notice": "No LLM is configured, so this answer was graded offline."})
+        if clean_answer(answer).is_empty:
+            return check
+        failures: list[str] = []
+        for grader in self.graders:
+            try:
+                return self._checked(grader.grade(question, answer, reference), check)
+            except GraderError as error:
+                failures.append(f"{grader.name}: {error}")
+        notice = f"The LLM grader was unavailable ({'; '.join(failures)}), so this answer was graded offline."
+        return check.model_copy(update={"notice": notice})
+
+    @staticmethod
+    def _checked(grade: Grade, check: Grade) -> Grade:
+        """The grade, capped when an attempt to instruct the grader was seen and it is far above the check."""
+        flagged = "instructions_to_grader" in check.flags or "instructions_to_grader" in grade.flags
+        if flagged and grade.score > check.score + INJECTION_MARGIN:
+            return _cap(grade, check.score + INJECTION_MARGIN)
+        return grade
+
+    def follow_up(self, grade: Grade, question: str, answer: str, missed: Sequence[str]) -> str | None:
+        """A follow-up worded by the grader that made the grade, when it can write one; None otherwise."""
+        for grader in self.graders:
+            if grader.name == grade.grader and isinstance(grader, FollowUpWriter):
+                try:
+                    return grader.follow_up(question, answer, missed) or None
+                except GraderError:
+                    return None
+        return None

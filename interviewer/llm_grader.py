@@ -14,17 +14,18 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
-from interviewer.answers import CleanAnswer
+from interviewer.answers import CleanAnswer, clean_answer
 from interviewer.errors import ConfigError, GraderError
-from interviewer.grade import Assessment
+from interviewer.grade import Assessment, Grade, ReferenceInfo
+from interviewer.models import Reference
 from interviewer.prompts import render
-from interviewer.retrieval import Reference
 from interviewer.settings import Settings
 
 VALIDATION_ATTEMPTS = 2
@@ -185,6 +186,17 @@ class LLMGrader:
             messages = [*base, {"role": "assistant", "content": reply}, {"role": "user", "content": reask}]
         raise GraderError(f"the LLM's reply was invalid twice ({problem})")
 
+    def grade(self, question: str, answer: str, reference: Reference) -> Grade:
+        """The `Grader` protocol: assess the cleaned answer and record where the grade came from."""
+        cleaned = clean_answer(answer)
+        assessment = self.assess(question, cleaned, reference)
+        flags = [*assessment.flags, "truncated"] if cleaned.truncated else assessment.flags
+        return Grade(
+            **{**assessment.model_dump(), "flags": flags},
+            grader=self.name,
+            reference=ReferenceInfo(question_id=reference.question_id, sources=list(reference.sources)),
+        )
+
     def check(self) -> str:
         """Send one tiny request and say what came back: the Settings page's connection test."""
         started = time.perf_counter()
@@ -192,14 +204,14 @@ class LLMGrader:
         elapsed = (time.perf_counter() - started) * 1000
         return f"{self.settings.llm_model} at {self._client.base_url} answered in {elapsed:.0f} ms: {reply[:80]!r}"
 
-    def follow_up(self, question: str, answer: CleanAnswer, missed: list[str]) -> str:
+    def follow_up(self, question: str, answer: str, missed: Sequence[str]) -> str:
         """One follow-up question about the missed key points."""
         user = render(
             self.settings.prompts_dir,
             "followup_user",
             question=question,
             missed="\n".join(f"- {point}" for point in missed),
-            answer_excerpt=answer.text[:1500],
+            answer_excerpt=clean_answer(answer).text[:1500],
         )
         messages = [
             {"role": "system", "content": render(self.settings.prompts_dir, "followup_system")},

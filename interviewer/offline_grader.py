@@ -21,6 +21,7 @@ from interviewer.answers import clean_answer
 from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
 from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
+from interviewer.models import Reference
 from interviewer.offline_features import (
     POINT_COVERED,
     Measures,
@@ -39,7 +40,6 @@ from interviewer.offline_feedback import (
     reasoning,
     strengths,
 )
-from interviewer.retrieval import Reference
 from interviewer.wording import sentences
 
 GRADER_NAME = "offline"

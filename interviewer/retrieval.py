@@ -15,6 +15,7 @@ from interviewer.embeddings import Embedder
 from interviewer.errors import QueryError
 from interviewer.index import KnowledgeIndex
 from interviewer.knowledge import Question, normalize_question
+from interviewer.models import Reference
 
 REFERENCE_PASSAGES = 3
 
@@ -37,22 +38,6 @@ class SearchHit:
             "score": round(self.score, 4),
             "id": self.question.id,
         }
-
-
-@dataclass(frozen=True)
-class Reference:
-    """What an answer is graded against: a bank question, or passages when the question is not in the bank."""
-
-    text: str
-    key_points: tuple[str, ...]
-    sources: tuple[str, ...]
-    score: float
-    question: Question | None = None
-
-    @property
-    def question_id(self) -> str | None:
-        """The matched bank question's id, if any."""
-        return self.question.id if self.question else None
 
 
 def check_query(query: str, max_chars: int) -> str:

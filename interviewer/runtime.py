@@ -13,8 +13,9 @@ from interviewer.embeddings import Progress, SentenceTransformerEmbedder
 from interviewer.engine import Interviewer
 from interviewer.grading import GradingService
 from interviewer.index import IndexReport, open_index
+from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
-from interviewer.retrieval import Reference, find_reference
+from interviewer.retrieval import find_reference
 from interviewer.settings import Settings
 from interviewer.store import Store
 

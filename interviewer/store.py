@@ -15,13 +15,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from interviewer.errors import StoreError
 from interviewer.grade import Grade
+from interviewer.models import FollowUp, OpenRound, RoundRecord, Turn
 
 BUSY_TIMEOUT_SECONDS = 5.0
 """How long a write waits for another process's lock before the person is told."""
@@ -83,60 +82,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One question put to the candidate and what came of it."""
-
-    round_id: str
-    position: int
-    kind: str  # "question" or "follow_up"
-    question_id: str | None
-    topic: str
-    question: str
-    answer: str | None
-    skipped: bool
-    grade: Grade | None
-    created_at: str
-
-    @property
-    def score(self) -> float | None:
-        """The overall score, when graded."""
-        return self.grade.score if self.grade else None
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    """A round as stored, with its turns."""
-
-    id: str
-    started_at: str
-    ended_at: str | None
-    mode: str
-    topics: list[str]
-    focus: str | None
-    question_ids: list[str]
-    pending_follow_up: dict[str, Any] | None
-    turns: list[Turn] = field(default_factory=list)
-
-    @property
-    def graded_turns(self) -> list[Turn]:
-        """Turns that carry a grade."""
-        return [turn for turn in self.turns if turn.grade is not None]
-
-    @property
-    def average_score(self) -> float | None:
-        """Mean overall score of the graded turns."""
-        scores = [turn.grade.score for turn in self.graded_turns if turn.grade]
-        return sum(scores) / len(scores) if scores else None
-
-
-@dataclass(frozen=True)
-class OpenRound:
-    """A round not ended yet, as the start page lists it for resuming: no turns read, only counted."""
-
-    id: str
-    started_at: str
-    turns: int
+def _follow_up(stored: str | None) -> FollowUp | None:
+    """The pending follow-up as the rounds table keeps it (JSON), or None."""
+    return FollowUp.from_dict(json.loads(stored)) if stored else None
 
 
 class Store:
@@ -230,7 +178,7 @@ class Store:
             )
         return round_id
 
-    def add_turn(self, turn: Turn, pending_follow_up: dict[str, Any] | None = None) -> bool:
+    def add_turn(self, turn: Turn, pending_follow_up: FollowUp | None = None) -> bool:
         """Commit a turn (and the round's next follow-up) at once; False when that position is already saved."""
         grade_json = turn.grade.model_dump_json() if turn.grade else None
         try:
@@ -255,7 +203,7 @@ class Store:
                 )
                 db.execute(
                     "UPDATE rounds SET pending_follow_up = ? WHERE id = ?",
-                    (json.dumps(pending_follow_up) if pending_follow_up else None, turn.round_id),
+                    (json.dumps(pending_follow_up.to_dict()) if pending_follow_up else None, turn.round_id),
                 )
         except sqlite3.IntegrityError:
             return False
@@ -299,7 +247,9 @@ class Store:
             topics=json.loads(row["topics"]),
             focus=row["focus"],
             question_ids=json.loads(row["question_ids"]),
-            pending_follow_up=json.loads(row["pending_follow_up"]) if row["pending_follow_up"] else None,
+            pending_follow_up=FollowUp.from_dict(json.loads(row["pending_follow_up"]))
+            if row["pending_follow_up"]
+            else None,
             turns=turns,
         )
 

@@ -11,8 +11,8 @@ from interviewer.answers import clean_answer
 from interviewer.grading import INJECTION_MARGIN, GradingService
 from interviewer.knowledge import Question, load_bank
 from interviewer.llm_grader import LLMGrader, fence_id
+from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
-from interviewer.retrieval import Reference
 from interviewer.settings import load_settings
 
 from .conftest import KNOWLEDGE_DIR
@@ -64,7 +64,7 @@ def test_over_the_llm_a_hostile_answer_stays_fenced_and_its_grade_is_capped(
     offline, batching, lenient_llm: FakeLLM, answer: str
 ) -> None:
     settings = load_settings(llm_base_url=lenient_llm.base_url, llm_max_retries=0, llm_timeout=5)
-    service = GradingService(settings, offline, LLMGrader(settings))
+    service = GradingService(settings, offline, [LLMGrader(settings)])
     grade = service.grade(batching.question, answer, reference(batching))
     offline_score = offline.grade(batching.question, answer, reference(batching)).score
     user = lenient_llm.requests[-1]["messages"][1]["content"]

@@ -12,7 +12,7 @@ from interviewer.answers import clean_answer
 from interviewer.errors import ConfigError, GraderError
 from interviewer.knowledge import Question
 from interviewer.llm_grader import LLMGrader, extract_json, fence_id
-from interviewer.retrieval import Reference
+from interviewer.models import Reference
 from interviewer.settings import Settings, load_settings
 
 from .fake_llm import FakeLLM, Step, failure, reply, valid_assessment

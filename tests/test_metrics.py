@@ -11,7 +11,7 @@ import pytest
 from interviewer.errors import DatasetError
 from interviewer.evaluation import evaluate_dataset, read_dataset
 from interviewer.metrics import evaluate, pearson, qwk, rmse, spearman, to_points
-from interviewer.retrieval import Reference
+from interviewer.models import Reference
 
 
 def test_pearson_of_exact_lines_is_plus_or_minus_one() -> None:

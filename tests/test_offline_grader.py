@@ -13,8 +13,8 @@ from interviewer.calibration import FEATURES, fit_calibration, isotonic, load_ca
 from interviewer.errors import GraderError
 from interviewer.grade import Grade
 from interviewer.knowledge import Question, load_bank
+from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader, final_score, grading_targets
-from interviewer.retrieval import Reference
 from tests import offline_cases as cases
 from tests.conftest import KNOWLEDGE_DIR
 

@@ -19,9 +19,10 @@ from interviewer.engine import Interviewer
 from interviewer.errors import QueryError
 from interviewer.grading import GradingService
 from interviewer.index import open_index
+from interviewer.models import FollowUp, Turn
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import Settings, load_settings
-from interviewer.store import Store, Turn
+from interviewer.store import Store
 
 from .test_app import answer, new_session, start_round
 
@@ -89,7 +90,7 @@ def test_a_round_planned_before_a_document_was_deleted_goes_on_without_its_quest
     planned = store.create_round("practice", [], None, [doomed.id, kept.id])
     pending = store.create_round("practice", [], None, [doomed.id])
     answered = Turn(pending, 0, "question", doomed.id, doomed.topic, doomed.question, ANSWER, False, None, "now")
-    follow_up = {"question": "And padding?", "topic": doomed.topic, "question_id": doomed.id, "missed": []}
+    follow_up = FollowUp("And padding?", doomed.topic, doomed.id, ())
     assert store.add_turn(answered, follow_up)  # the round waits on a follow-up about the doomed question
 
     (settings.knowledge_dir / file_of(doomed.source)).unlink()  # deleted while the rounds were open

@@ -34,9 +34,10 @@ from interviewer.engine import Interviewer, RoundOptions
 from interviewer.errors import StoreError
 from interviewer.grading import GradingService
 from interviewer.index import open_index
+from interviewer.models import Turn
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
-from interviewer.store import Store, Turn
+from interviewer.store import Store
 
 from .test_app import FOCUS, answer, new_session, start_round
 

@@ -9,7 +9,8 @@ import pytest
 
 from interviewer.errors import StoreError
 from interviewer.grade import CriterionScores, Grade
-from interviewer.store import MIGRATIONS, Store, Turn
+from interviewer.models import FollowUp, Turn
+from interviewer.store import MIGRATIONS, Store
 
 
 def grade(score: float) -> Grade:
@@ -75,12 +76,9 @@ def test_the_same_position_is_never_written_twice(tmp_path: Path) -> None:
 def test_a_follow_up_is_committed_with_its_turn_and_cleared_by_the_next(tmp_path: Path) -> None:
     store = Store(tmp_path / "t.db")
     round_id = store.create_round("practice", [], None, ["q0"])
-    store.add_turn(turn(round_id, 0), {"question": "And padding?", "topic": "PyTorch", "question_id": "q0"})
-    assert store.get_round(round_id).pending_follow_up == {
-        "question": "And padding?",
-        "topic": "PyTorch",
-        "question_id": "q0",
-    }
+    follow_up = FollowUp("And padding?", "PyTorch", "q0", ("Pads to the longest sequence",))
+    store.add_turn(turn(round_id, 0), follow_up)
+    assert store.get_round(round_id).pending_follow_up == follow_up
     store.add_turn(turn(round_id, 1, kind="follow_up"))
     assert store.get_round(round_id).pending_follow_up is None
 
