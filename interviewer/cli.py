@@ -101,7 +101,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _grade_text(grade: Grade) -> str:
     """A grade as a person reads it in a terminal."""
-    return "\n".join(line for line in grade_markdown(grade) if not line.startswith(("<details", "</details")))
+    lines = grade_markdown(grade, escaped=False)
+    return "\n".join(line for line in lines if not line.startswith(("<details", "</details")))
 
 
 def _with_grader(settings: Settings, grader: str | None) -> Settings:

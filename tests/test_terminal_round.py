@@ -41,7 +41,7 @@ def test_a_terminal_round_is_graded_recorded_and_exported(indexed_settings: Sett
     out = result.stdout
     assert "Question 1/2" in out
     assert "A strong answer touches on:" in out  # the hint
-    assert "**Score: " in out and "graded by `offline`" in out
+    assert "**Score: " in out and ") - graded by offline" in out
     assert "finished:" in out
 
     listed = run_cli(indexed_settings, "transcripts", "list", "--json")
