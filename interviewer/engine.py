@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from interviewer.answers import clean_answer
 from interviewer.embeddings import Embedder
-from interviewer.errors import QueryError
+from interviewer.errors import QueryError, StaleAnswerError
 from interviewer.grade import Grade
 from interviewer.grading import GradingService
 from interviewer.index import KnowledgeIndex
@@ -34,6 +35,8 @@ FOCUS_MIN_SCORE = 0.25
 """A question is about a free-text focus when its similarity reaches this."""
 WEAK_BELOW = 3.0
 """Questions scored below this are worth retrying."""
+MAX_FOCUS_CHARS = 200
+"""A focus names a subject ("quantization", "KV cache for long contexts"), not an essay."""
 HINT_WORDS = 6
 """A hint names each key point's subject in at most this many words."""
 
@@ -47,6 +50,10 @@ class RoundOptions:
     count: int = 5
     mode: Mode = "practice"
     retry_weak: bool = False
+
+    def __post_init__(self) -> None:
+        if self.focus is not None and len(self.focus) > MAX_FOCUS_CHARS:
+            raise QueryError(f"A focus is a few words (at most {MAX_FOCUS_CHARS} characters); shorten it.")
 
 
 @dataclass(frozen=True)
@@ -250,19 +257,41 @@ class Interviewer:
         return FollowUp(text, prompt.topic, prompt.question_id, missed)
 
     def answer(self, prompt: Prompt, answer: str) -> Outcome:
-        """Grade and record an answer to the prompt; the turn is committed before this returns."""
-        grade = self.grading.grade(prompt.question, answer, self.reference_for(prompt))
-        follow_up = self._follow_up(prompt, answer, grade)
-        return self._record(_turn(prompt, answer, grade), follow_up)
+        """Grade and record an answer to the prompt; the turn is committed before this returns.
+
+        What is stored is what was graded: the cleaned answer, cut to the grading limit (the grade is then flagged
+        `truncated`). Sending the same answer for the same prompt again changes nothing (`saved` is False); an
+        answer to a prompt the round has moved past raises StaleAnswerError and is neither graded nor saved.
+        """
+        record = self.store.get_round(prompt.round_id)
+        cleaned = clean_answer(answer)
+        text = cleaned.text
+        done = next((turn for turn in record.turns if turn.position == prompt.position), None)
+        if done is not None and done.answer == text:
+            return Outcome(done, False, self._asking(record))
+        self._check_current(prompt, record)
+        grade = self.grading.grade(prompt.question, text, self.reference_for(prompt, record))
+        if cleaned.truncated and "truncated" not in grade.flags:
+            grade = grade.model_copy(update={"flags": [*grade.flags, "truncated"]})
+        return self._record(_turn(prompt, text, grade), self._follow_up(prompt, text, grade))
 
     def skip(self, prompt: Prompt) -> Outcome:
-        """Record a skipped question and move on."""
+        """Record a skipped question and move on; StaleAnswerError when the round has moved past it."""
+        self._check_current(prompt, self.store.get_round(prompt.round_id))
         return self._record(_turn(prompt, None, None), None)
 
+    def _check_current(self, prompt: Prompt, record: RoundRecord) -> None:
+        """StaleAnswerError unless the prompt is what the round asks now (another tab may have moved it on)."""
+        current = self._next_prompt(record)
+        if current is None or (current.position, current.kind) != (prompt.position, prompt.kind):
+            raise StaleAnswerError(_stale_message(record, current))
+
     def _record(self, turn: Turn, follow_up: FollowUp | None) -> Outcome:
-        """Commit the turn; a position already saved (a double submit) is not written twice."""
-        saved = self.store.add_turn(turn, follow_up)
-        return Outcome(turn, saved, self._asking(self.store.get_round(turn.round_id)))
+        """Commit the turn; a position saved meanwhile by another session is not overwritten."""
+        if not self.store.add_turn(turn, follow_up):
+            record = self.store.get_round(turn.round_id)
+            raise StaleAnswerError(_stale_message(record, self._next_prompt(record)))
+        return Outcome(turn, True, self._asking(self.store.get_round(turn.round_id)))
 
     def end(self, round_id: str) -> Summary:
         """Close the round and report on it."""
@@ -320,6 +349,16 @@ def _turn(prompt: Prompt, answer: str | None, grade: Grade | None) -> Turn:
         answer is None,
         grade,
         _now(),
+    )
+
+
+def _stale_message(record: RoundRecord, current: Prompt | None) -> str:
+    """Why an answer was not taken, and what the round asks now."""
+    if record.ended_at or current is None:
+        return "This round has ended (in another tab or window), so the answer was not saved."
+    return (
+        "This question was already answered in another tab or window, so the answer was not saved. "
+        f"The round has moved on to {'a follow-up' if current.kind == 'follow_up' else f'question {current.number}'}."
     )
 
 

@@ -29,5 +29,13 @@ class StoreError(InterviewerError):
     """The transcript store cannot be read or written."""
 
 
+class RoundNotFoundError(StoreError):
+    """The round is not in the store (deleted, or never there)."""
+
+
+class StaleAnswerError(InterviewerError):
+    """An answer was written for a question the round has moved past (another tab or process answered it)."""
+
+
 class DatasetError(InterviewerError):
     """A file of graded answers (for evaluation or calibration) cannot be used."""

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from interviewer.errors import StoreError
+from interviewer.errors import RoundNotFoundError, StoreError
 from interviewer.grade import Grade
 from interviewer.models import FollowUp, OpenRound, RoundRecord, Turn
 
@@ -258,7 +258,7 @@ class Store:
         with self._transaction() as db:
             row = db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
             if row is None:
-                raise StoreError(f"No round with id {round_id!r}; `transcripts list` shows the ids.")
+                raise RoundNotFoundError(f"No round with id {round_id!r}; `transcripts list` shows the ids.")
             turns = db.execute("SELECT * FROM turns WHERE round_id = ? ORDER BY position", (round_id,)).fetchall()
         return self._round(row, [self._turn(turn) for turn in turns])
 

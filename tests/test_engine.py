@@ -1,10 +1,12 @@
-"""The interview engine's words to the candidate: hints and follow-up questions."""
+"""The interview engine: its words to the candidate (hints, follow-ups) and what it takes as an answer."""
 
 from __future__ import annotations
 
 import pytest
 
-from interviewer.engine import Interviewer, RoundOptions
+from interviewer.answers import MAX_ANSWER_CHARS
+from interviewer.engine import MAX_FOCUS_CHARS, Interviewer, RoundOptions
+from interviewer.errors import QueryError, StaleAnswerError
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings
 
@@ -48,3 +50,53 @@ def test_a_behavioral_follow_up_asks_about_the_story(engine: Interviewer) -> Non
         "I disagreed with a colleague about the serving framework. We talked and chose one.",
     )
     assert question.startswith("Let us stay with that story") and "how this works" not in question
+
+
+def test_an_answer_to_a_question_the_round_has_moved_past_is_neither_graded_nor_saved(engine: Interviewer) -> None:
+    round_id = engine.start(RoundOptions(count=2))
+    first = engine.next_prompt(round_id)
+    assert first is not None
+    engine.skip(first)  # another tab skipped it
+    with pytest.raises(StaleAnswerError, match="already answered in another tab"):
+        engine.answer(first, "An answer written while the other tab moved on.")
+    with pytest.raises(StaleAnswerError):
+        engine.skip(first)
+    record = engine.store.get_round(round_id)
+    assert [(turn.position, turn.skipped) for turn in record.turns] == [(0, True)]
+
+
+def test_an_answer_after_the_round_ended_elsewhere_is_refused(engine: Interviewer) -> None:
+    round_id = engine.start(RoundOptions(count=2))
+    prompt = engine.next_prompt(round_id)
+    assert prompt is not None
+    engine.end(round_id)
+    with pytest.raises(StaleAnswerError, match="round has ended"):
+        engine.answer(prompt, "Too late.")
+    assert engine.store.get_round(round_id).turns == []
+
+
+def test_the_same_answer_sent_twice_is_saved_once(engine: Interviewer) -> None:
+    round_id = engine.start(RoundOptions(count=2))
+    prompt = engine.next_prompt(round_id)
+    assert prompt is not None
+    answer = "Quantization stores weights in int8 to cut memory traffic and speed up inference."
+    first, again = engine.answer(prompt, answer), engine.answer(prompt, answer)
+    assert (first.saved, again.saved) == (True, False)
+    assert again.next_prompt == first.next_prompt
+    assert len(engine.store.get_round(round_id).turns) == 1
+
+
+def test_what_is_stored_is_what_was_graded(engine: Interviewer) -> None:
+    round_id = engine.start(RoundOptions(count=1))
+    prompt = engine.next_prompt(round_id)
+    assert prompt is not None
+    long_answer = "Batching groups requests to raise throughput. " * 400  # 18,400 characters
+    engine.answer(prompt, long_answer)
+    (turn,) = engine.store.get_round(round_id).turns
+    assert turn.answer is not None and len(turn.answer) <= MAX_ANSWER_CHARS < len(long_answer)
+    assert turn.grade is not None and "truncated" in turn.grade.flags
+
+
+def test_a_focus_is_a_few_words_not_an_essay() -> None:
+    with pytest.raises(QueryError, match=f"at most {MAX_FOCUS_CHARS} characters"):
+        RoundOptions(focus="quantization " * 100)
