@@ -20,6 +20,10 @@ from interviewer.settings import Settings, load_settings
 # Session-state keys, named once.
 ROUND_ID = "interview_round_id"
 UNSAVED = "interview_unsaved_answers"
+QUEUED = "interview_queued_answers"
+SHOWN = "interview_shown_prompt"
+ANSWER_BOX = "interview_answer_box"
+FLASH = "interview_flash"
 REVEALED = "interview_revealed"
 HINTS = "interview_hints"
 CONFIRM_DELETE = "review_confirm_delete"

@@ -1,33 +1,79 @@
 """Interview page: start a round, answer in the chat, see each grade, get follow-ups, finish with a summary.
 
-The transcript on screen is read back from the store on every rerun; the session only remembers which round it
-is running (and answers that could not be saved yet), so several tabs never mix and a reload loses nothing.
+The transcript on screen is read back from the store on every rerun; the session remembers only which round it
+runs, which question it last showed, and answers not yet taken. Every answer carries the question it was written
+for: if the round has moved on meanwhile (another tab answered, skipped or ended it), the answer is not saved and
+goes back into the box with a notice, so several tabs never mix and nothing typed is lost.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from app_pages.common import (
+    ANSWER_BOX,
+    FLASH,
     HINTS,
+    QUEUED,
     REVEALED,
     ROUND_ID,
+    SHOWN,
     UNSAVED,
     get_runtime,
     show_candidate_text,
     show_turn,
     start_loading_model,
 )
-from interviewer.engine import Prompt, RoundOptions, Summary
-from interviewer.errors import InterviewerError, StoreError
+from interviewer.answers import MAX_ANSWER_CHARS, clean_answer
+from interviewer.engine import MAX_FOCUS_CHARS, Prompt, RoundOptions, Summary
+from interviewer.errors import InterviewerError, RoundNotFoundError, StaleAnswerError, StoreError
+from interviewer.models import RoundRecord
 
 runtime = get_runtime()
 interviewer = runtime.interviewer
 st.title("Interview")
 
 
+@dataclass(frozen=True)
+class Submission:
+    """An answer as sent, with the question the page showed when it was written (None: no question shown)."""
+
+    text: str
+    prompt: Prompt | None
+
+
+def queue_answer() -> None:
+    """The answer box's callback: take the answer before anything else runs, so no rerun can drop it."""
+    text = st.session_state.get(ANSWER_BOX)
+    if text is not None:
+        st.session_state.setdefault(QUEUED, []).append(Submission(text, st.session_state.get(SHOWN)))
+
+
+def back_to_start(notice: str) -> None:
+    """Leave the round (deleted or ended elsewhere) for the start form, keeping any answer not taken."""
+    for key in (ROUND_ID, SHOWN):
+        st.session_state.pop(key, None)
+    kept = [submission.text for submission in st.session_state.pop(QUEUED, []) if submission.text.strip()]
+    st.session_state[FLASH] = (notice, kept)
+    st.rerun()
+
+
+def show_flash() -> None:
+    """A notice left by the previous run, with the answers it could not take shown back to copy."""
+    notice, kept = st.session_state.pop(FLASH, (None, []))
+    if notice:
+        st.warning(notice, icon=":material/info:")
+    for text in kept:
+        with st.chat_message("user"):
+            show_candidate_text(text)
+        st.caption("This answer was not saved: copy it if you want to keep it.")
+
+
 def start_form() -> None:
     """Choose a round: topics or a free-text focus, how many questions, practice or mock."""
+    show_flash()
     for record in runtime.store.unfinished_rounds(limit=3):
         if st.button(
             f"Resume round {record.id} ({record.turns} answered, started {record.started_at})",
@@ -37,7 +83,12 @@ def start_form() -> None:
             st.rerun()
     with st.form("start"):
         topics = st.multiselect("Topics", interviewer.topics(), placeholder="All topics", key="start_topics")
-        focus = st.text_input("Or a focus, in your own words", placeholder="e.g. quantization", key="start_focus")
+        focus = st.text_input(
+            "Or a focus, in your own words",
+            placeholder="e.g. quantization",
+            max_chars=MAX_FOCUS_CHARS,
+            key="start_focus",
+        )
         count = st.slider("Questions", 1, 15, 5, key="start_count")
         mode = st.radio(
             "Mode",
@@ -50,8 +101,8 @@ def start_form() -> None:
         submitted = st.form_submit_button("Start the round", type="primary", key="start_submit")
     st.caption(f"Grader: {runtime.grading.describe()}")
     if submitted:
-        options = RoundOptions(tuple(topics), focus or None, count, mode, retry_weak)
         try:
+            options = RoundOptions(tuple(topics), focus or None, count, mode, retry_weak)
             with st.spinner("Choosing questions (the first round after a start also waits for the model)..."):
                 st.session_state[ROUND_ID] = interviewer.start(options)
         except InterviewerError as error:
@@ -83,17 +134,69 @@ def show_summary(summary: Summary) -> None:
         st.rerun()
 
 
-def save_answer(prompt: Prompt, answer: str) -> None:
-    """Grade and store an answer; if the store fails, keep the answer in the session to retry."""
+def refuse(text: str, notice: str) -> None:
+    """An answer the round cannot take: put it back in the box and say why."""
+    st.session_state[ANSWER_BOX] = text
+    st.warning(f"{notice} Your text is back in the answer box.", icon=":material/info:")
+
+
+def save_answer(prompt: Prompt, answer: str) -> bool:
+    """Show the answer at once, grade and store it: True when saved; else the answer stays on screen with why."""
+    with st.chat_message("user"):
+        show_candidate_text(answer)
     try:
         with st.spinner("Grading..."):
             interviewer.answer(prompt, answer)
+    except StaleAnswerError as error:
+        refuse(answer, str(error))
+        return False
     except InterviewerError as error:  # the store, the model or the question failed: the answer stays on screen
         st.session_state.setdefault(UNSAVED, {})[prompt.position] = answer
         st.error(f"{error} Your answer is kept in this session: save it once that is fixed.")
-        return
+        return False
     st.session_state.get(UNSAVED, {}).pop(prompt.position, None)
-    st.rerun()
+    return True
+
+
+def already_taken(record: RoundRecord, submission: Submission) -> bool:
+    """The answer is in the transcript already (a rerun interrupted this page after it was saved)."""
+    if submission.prompt is None:
+        return False
+    text = clean_answer(submission.text).text
+    return any(turn.position == submission.prompt.position and turn.answer == text for turn in record.turns)
+
+
+def take_answers(record: RoundRecord, prompt: Prompt) -> None:
+    """Grade the oldest answer sent for this question; answers written for another question go back to the box.
+
+    An answer leaves the queue only once it is decided (saved, refused or shown back), so a rerun that interrupts
+    this run finds it again; grading the same answer twice saves it once.
+    """
+    queued: list[Submission] = st.session_state.get(QUEUED, [])
+    while queued:
+        submission = queued[0]
+        current = submission.prompt is None or (submission.prompt.round_id, submission.prompt.position) == (
+            prompt.round_id,
+            prompt.position,
+        )
+        if not submission.text.strip():
+            queued.pop(0)
+            st.warning("That answer is empty. Type your answer, or skip the question.")
+        elif already_taken(record, submission):
+            queued.pop(0)
+        elif not current:
+            queued.pop(0)
+            refuse(
+                submission.text,
+                "That answer was written for a question this round has moved past (answered in another tab or "
+                "window), so it was not saved. The current question is above.",
+            )
+        else:
+            saved = save_answer(prompt, submission.text)
+            queued.pop(0)
+            if saved:
+                st.rerun()
+            return
 
 
 def practice_help(prompt: Prompt) -> None:
@@ -113,17 +216,30 @@ def practice_help(prompt: Prompt) -> None:
             st.markdown(interviewer.index.by_id[prompt.question_id].reference_answer)
 
 
-def run_round(round_id: str) -> None:
-    """Replay the transcript, ask the next question, take the answer."""
+def load(round_id: str) -> tuple[RoundRecord, Prompt | None] | None:
+    """The round and what it asks now; None (after saying so) when the store cannot be read."""
     try:
-        record = runtime.store.get_round(round_id)
-        prompt = interviewer.next_prompt(round_id)
+        return runtime.store.get_round(round_id), interviewer.next_prompt(round_id)
+    except RoundNotFoundError:
+        back_to_start("That round was deleted (on the Review page or in another tab or window).")
     except StoreError as error:
         st.error(str(error))
-        if typed := st.chat_input("Your answer"):  # an answer sent as the store became unreadable is shown back
-            show_candidate_text(typed)
-            st.warning("The transcript store cannot be read, so this answer was not saved: copy it before reloading.")
+        for submission in st.session_state.get(QUEUED, []):  # answers sent as the store became unreadable
+            with st.chat_message("user"):
+                show_candidate_text(submission.text)
+        st.warning("The transcript store cannot be read, so no answer was saved: copy it before reloading.")
+    return None
+
+
+def run_round(round_id: str) -> None:
+    """Replay the transcript, ask the next question, take the answer."""
+    loaded = load(round_id)
+    if loaded is None:
         return
+    record, prompt = loaded
+    shown: Prompt | None = st.session_state.get(SHOWN)
+    if record.ended_at and shown is not None:
+        back_to_start("That round was ended in another tab or window.")
     practice = record.mode == "practice"
     st.caption(
         f"Round {record.id} · {record.mode} · "
@@ -131,6 +247,7 @@ def run_round(round_id: str) -> None:
         + f" · graded by {runtime.grading.describe()}"
     )
     if prompt is None:  # the summary first, then the whole transcript with every grade
+        st.session_state.pop(SHOWN, None)
         show_summary(interviewer.end(round_id) if not record.ended_at else interviewer.summary(round_id))
         st.subheader("Transcript")
     for turn in record.turns:
@@ -142,26 +259,31 @@ def run_round(round_id: str) -> None:
         st.markdown(prompt.question)
         if practice:
             practice_help(prompt)
-    typed = st.chat_input("Your answer")
-    if typed is not None:  # before the unsaved answer is drawn, so a refused answer shows with its button at once
-        if not typed.strip():
-            st.warning("That answer is empty. Type your answer, or skip the question.")
-        else:
-            save_answer(prompt, typed)
+    take_answers(record, prompt)
+    st.session_state[SHOWN] = prompt
     unsaved = st.session_state.get(UNSAVED, {}).get(prompt.position)
     if unsaved is not None:
         with st.chat_message("user"):
             show_candidate_text(unsaved)
         st.warning("This answer is not saved yet.")
-        if st.button("Save it now", type="primary"):
-            save_answer(prompt, unsaved)
+        if st.button("Save it now", type="primary") and save_answer(prompt, unsaved):
+            st.rerun()
     left, right = st.columns(2)
     if left.button("Skip this question", key="skip_question"):
-        interviewer.skip(prompt)
-        st.rerun()
+        try:
+            interviewer.skip(prompt)
+        except StaleAnswerError as error:
+            st.warning(str(error))
+        else:
+            st.rerun()
     if right.button("End the round", key="end_round"):
         interviewer.end(round_id)
+        st.session_state.pop(SHOWN, None)
         st.rerun()
+    st.caption(f"Answers up to {MAX_ANSWER_CHARS:,} characters.")
+    st.chat_input(
+        "Your answer", key=ANSWER_BOX, max_chars=MAX_ANSWER_CHARS, submit_mode="disable", on_submit=queue_answer
+    )
 
 
 try:

@@ -168,6 +168,60 @@ def test_an_unfinished_round_can_be_resumed_in_a_new_session(app_env: Settings) 
     assert FULL in [element.value for element in second.text]
 
 
+def same_round_in_two_tabs(count: int = 2) -> tuple[AppTest, AppTest]:
+    """One round open in two sessions, both showing its first question."""
+    first = new_session()
+    start_round(first, count=count)
+    second = new_session()
+    next(b for b in second.button if b.label.startswith("Resume round")).click().run()
+    assert not second.exception, second.exception
+    return first, second
+
+
+def round_caption(at: AppTest) -> str:
+    """'Round <id> · practice · question N of M · graded by ...': where the round stands."""
+    return next(element.value for element in at.caption if element.value.startswith("Round "))
+
+
+def warnings(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.warning)
+
+
+def test_an_answer_from_a_tab_the_round_has_moved_past_is_not_saved_and_kept_in_the_box(app_env: Settings) -> None:
+    tab_a, tab_b = same_round_in_two_tabs()
+    answer(tab_b, FULL)  # question 1 answered in tab B
+    stale = "Written in tab A for question 1, which tab B has already answered."
+    answer(tab_a, stale)
+    assert "moved past" in warnings(tab_a)
+    assert tab_a.chat_input[0].value == stale  # the text is back in the box
+    assert round_caption(tab_a) == round_caption(tab_b)  # the page shows what the round asks now
+    assert tab_a.chat_message[-1].markdown[1].value == tab_b.chat_message[-1].markdown[1].value
+    (record,) = Store(app_env.database_path).list_rounds()
+    assert [turn.answer for turn in record.turns] == [FULL]
+
+
+def test_a_round_deleted_elsewhere_sends_the_page_back_to_the_start_with_the_answer_shown(app_env: Settings) -> None:
+    tab_a, _ = same_round_in_two_tabs()
+    (record,) = Store(app_env.database_path).list_rounds()
+    Store(app_env.database_path).delete_round(record.id)  # as the Review page does
+    answer(tab_a, PARTIAL)
+    assert "was deleted" in warnings(tab_a)
+    assert PARTIAL in [element.value for element in tab_a.text]
+    assert tab_a.button(key="start_submit") is not None  # the start form, not a dead end
+    start_round(tab_a, count=1)  # and a new round starts from it
+    assert "question 1 of 1" in texts(tab_a)
+
+
+def test_a_round_ended_in_another_tab_sends_this_one_back_to_the_start(app_env: Settings) -> None:
+    tab_a, tab_b = same_round_in_two_tabs()
+    tab_b.button(key="end_round").click().run()
+    answer(tab_a, PARTIAL)
+    assert "ended in another tab" in warnings(tab_a)
+    assert PARTIAL in [element.value for element in tab_a.text]
+    (record,) = Store(app_env.database_path).list_rounds()
+    assert record.turns == [] and record.ended_at is not None
+
+
 def test_knowledge_page_searches_and_browses(app_env: Settings) -> None:
     at = new_session()
     at.switch_page("app_pages/knowledge.py").run()

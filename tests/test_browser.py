@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.settings import PROJECT_ROOT, Settings
+from interviewer.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -113,3 +114,37 @@ def test_a_round_in_a_real_browser(app_url: str) -> None:
     assert outside == [], outside  # the app works offline: no font, icon or script from elsewhere
     assert (ARTIFACTS / "graded-answer.png").stat().st_size > 10_000
     assert (ARTIFACTS / "review.png").stat().st_size > 10_000
+
+
+def test_a_tab_left_behind_cannot_answer_the_wrong_question(app_url: str, indexed_settings: Settings) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    stale = "Written in the first tab for question 1, after the second tab had answered it."
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1100, "height": 1400})
+        first, second = context.new_page(), context.new_page()
+        first.goto(app_url)
+        first.get_by_label("Or a focus, in your own words").fill("dynamic batching in a model server")
+        first.get_by_role("button", name="Start the round").click()
+        expect(first.get_by_placeholder("Your answer")).to_be_visible(timeout=60_000)
+
+        second.goto(app_url)
+        second.get_by_role("button", name="Resume round").click()
+        box = second.get_by_placeholder("Your answer")
+        expect(box).to_be_visible(timeout=60_000)
+        box.fill(ANSWER)
+        box.press("Enter")
+        expect(second.get_by_text("Score", exact=True).first).to_be_visible(timeout=60_000)
+
+        box = first.get_by_placeholder("Your answer")
+        box.fill(stale)
+        box.press("Enter")
+        expect(first.get_by_text("moved past").first).to_be_visible(timeout=60_000)
+        expect(first.get_by_placeholder("Your answer")).to_have_value(stale)
+        browser.close()
+    (record,) = Store(indexed_settings.database_path).list_rounds()
+    assert [turn.answer for turn in record.turns] == [ANSWER]
