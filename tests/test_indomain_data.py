@@ -1,20 +1,23 @@
-"""The hand-graded data the grader is measured on is well formed: questions, key points, grades and the split.
+"""The hand-written data the grader is measured on is well formed: questions, key points, grades and the split.
 
-These check the data files, not any grader's figures. A record whose question left the bank, a key point not
-copied exactly, a grade out of range or an answer in both halves would make every figure measured on them wrong.
+These check the data files (the in-domain halves and the paraphrase set), not any grader's figures. A record
+whose question left the bank, a key point not copied exactly, a grade out of range or an answer in both halves
+would make every figure measured on them wrong.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 
-from bench.indomain_data import KINDS, GradedAnswer, load_dev, split
+from bench.grading import PARAPHRASES
+from bench.indomain_data import KINDS, GradedAnswer, load_dev, load_heldout, split
 from interviewer.knowledge import Question, load_bank
 from tests.conftest import KNOWLEDGE_DIR
 
-HALVES = {"dev": load_dev}
+HALVES = {"dev": load_dev, "heldout": load_heldout}
 LOW_KINDS = ("off_topic", "keywords", "restated", "empty")
 
 
@@ -63,6 +66,32 @@ def test_ids_and_answers_are_unique(half) -> None:
     assert [id for id, n in Counter(r.id for r in half).items() if n > 1] == []
     texts = Counter(r.answer for r in half if r.kind != "empty")
     assert [text[:60] for text, n in texts.items() if n > 1] == []
+
+
+def test_the_halves_share_no_answer_and_are_the_seeded_split() -> None:
+    dev, heldout = load_dev(), load_heldout()
+    assert {r.id for r in dev}.isdisjoint(r.id for r in heldout)
+    assert {r.answer for r in dev if r.kind != "empty"}.isdisjoint(r.answer for r in heldout)
+    assert split(dev + heldout) == (sorted(dev, key=lambda r: r.id), sorted(heldout, key=lambda r: r.id))
+
+
+def test_the_set_covers_every_topic_and_kind_in_both_halves(bank) -> None:
+    dev, heldout = load_dev(), load_heldout()
+    assert len(dev) + len(heldout) >= 300
+    for records in (dev, heldout):
+        assert {r.topic for r in records} == {q.topic for q in bank.values()}
+        assert {r.kind for r in records} == set(KINDS)
+
+
+def test_paraphrase_cases_name_bank_questions_and_their_key_points(bank) -> None:
+    cases = json.loads(PARAPHRASES.read_text(encoding="utf-8"))
+    assert [c["question_id"] for c in cases if c["question_id"] not in bank] == []
+    bad = [c["answer"][:40] for c in cases if not set(c["makes"]) <= set(range(len(bank[c["question_id"]].key_points)))]
+    assert bad == []
+    assert [c["answer"][:40] for c in cases if len(set(c["makes"])) != len(c["makes"]) or not c["makes"]] == []
+    assert sum(len(c["makes"]) for c in cases) >= 150
+    assert len({c["answer"] for c in cases}) == len(cases)
+    assert {c["answer"] for c in cases}.isdisjoint(r.answer for r in load_dev() + load_heldout())
 
 
 def test_the_split_halves_every_group_of_kind_and_topic() -> None:
