@@ -45,6 +45,7 @@ fmt: install
 bench: install browser
 	$(PY) -m bench.knowledge
 	$(PY) -m bench.grading
+	$(PY) -m bench.indomain
 	$(PY) -m bench.app
 
 # Twenty sessions at once against one `streamlit run` (protocol clients, then browser pages); docs/RELIABILITY.md.
