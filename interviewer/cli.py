@@ -18,6 +18,7 @@ from interviewer.evaluation import evaluate_dataset
 from interviewer.export import grade_markdown, round_dict, round_json, round_markdown
 from interviewer.grade import Grade
 from interviewer.index import IndexReport, open_index
+from interviewer.knowledge import LEVELS
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.models import Reference, RoundRecord
 from interviewer.retrieval import search
@@ -68,7 +69,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_questions(args: argparse.Namespace, settings: Settings) -> int:
-    """List the question bank, optionally one topic."""
+    """List the question bank, optionally one topic and some levels."""
     report, _ = open_knowledge(settings)
     questions = list(report.index.questions)
     if args.topic:
@@ -76,12 +77,17 @@ def cmd_questions(args: argparse.Namespace, settings: Settings) -> int:
         if not questions:
             topics = ", ".join(dict.fromkeys(q.topic for q in report.index.questions))
             raise InterviewerError(f"No questions with topic {args.topic!r}. Topics: {topics}.")
+    if args.level:
+        questions = [q for q in questions if q.level in args.level]
+        if not questions:
+            raise InterviewerError(f"No questions at level {' or '.join(args.level)}; try another level.")
     if args.json:
-        keys = ("id", "question", "topic", "reference_answer", "key_points", "source")
+        keys = ("id", "question", "topic", "level", "reference_answer", "key_points", "sources", "source")
         _print_json([{key: q.to_dict()[key] for key in keys} for q in questions])
         return 0
     for question in questions:
-        print(f"[{question.topic}] {question.id}\n  {question.question}\n  ({question.source})")
+        level = f" ({question.level})" if question.level else ""
+        print(f"[{question.topic}]{level} {question.id}\n  {question.question}\n  ({question.source})")
     return 0
 
 
@@ -294,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     questions = commands.add_parser("questions", help="list the question bank")
     questions.add_argument("--topic", help="only this topic (case-insensitive)")
+    questions.add_argument("--level", action="append", choices=LEVELS, help="only this level (repeat for several)")
     questions.add_argument("--json", action="store_true", help="print JSON")
     questions.set_defaults(handler=cmd_questions)
 

@@ -25,7 +25,7 @@ from interviewer.embeddings import Embedder, Progress
 from interviewer.errors import KnowledgeError
 from interviewer.knowledge import Bank, Question, document_paths, load_bank
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: questions carry level, sources, probes and figures
 PASSAGE_WORDS = 120
 _FENCE = re.compile(r"^\s*(```|~~~)")
 

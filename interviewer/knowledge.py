@@ -1,12 +1,14 @@
 """Parse the Markdown Q&A documents in `knowledge/` into one deduplicated question bank.
 
 A document is a run of entries, each opened by a line starting with `Q:` (outside code fences). Right after
-that line an entry may carry metadata (`Topic:`, `Key points:`, `STAR:`); the rest, up to the next `Q:`, is
-the reference answer. An entry whose answer holds numbered questions under `###` headings is a question list
-(the source document's first entry): each listed question becomes a bank question with the heading as its
-topic and any words after its question mark as hints. Entries with the same question, in any file, are merged:
-so a curated file can give a topic, key points or an answer to a question that another document only lists,
-without that document being edited. The format is documented in `knowledge/README.md`.
+that line an entry may carry metadata (`Topic:`, `Level:`, `Sources:`, `Key points:` with a `Probe:` under each
+point, `STAR:`, `Figure:`, `Working:`); the rest, up to the next `Q:`, is the reference answer. A metadata line
+that cannot be read (an unknown level, a figure without a number) is an error naming the file and line, so a
+typo never silently drops what the author meant. An entry whose answer holds numbered questions under `###`
+headings is a question list (the source document's first entry): each listed question becomes a bank question
+with the heading as its topic and any words after its question mark as hints. Entries with the same question,
+in any file, are merged: so a curated file can give a topic, key points or an answer to a question that another
+document only lists, without that document being edited. The format is documented in `knowledge/README.md`.
 """
 
 from __future__ import annotations
@@ -21,18 +23,60 @@ from interviewer.errors import KnowledgeError
 DEFAULT_TOPIC = "Other"
 BEHAVIORAL_TOPIC = "Behavioral"
 STAR_PARTS = ("Situation", "Task", "Action", "Result")
+LEVELS = ("junior", "mid", "senior", "staff")  # easiest first: the order a ramp-up round follows
 
 _QUESTION_LINE = re.compile(r"^Q:\s*(.*)$")
-_META_LINE = re.compile(r"^(Topic|Key points|STAR):\s*(.*)$", re.IGNORECASE)
+_META_LINE = re.compile(r"^(Topic|Level|Sources|Key points|STAR|Figure|Working):\s*(.*)$", re.IGNORECASE)
 _ITEM_LINE = re.compile(r"^\s*[-*]\s+(.*)$")
+_PROBE_LINE = re.compile(r"^\s*Probe:\s*(.*)$", re.IGNORECASE)
+_SOURCE_ITEM = re.compile(r"^(?P<title>.*?\S)\s*:\s+(?P<url>https?://\S+)$")
+_FIGURE = re.compile(
+    r"^(?P<label>.*?\S)\s*=\s*(?P<value>[-+]?(?:\d[\d,]*)?\.?\d+(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*"
+    r"(?:±|\+/-|\+-)\s*(?P<tolerance>\d+(?:\.\d+)?)\s*%$"
+)
 _HEADING_LINE = re.compile(r"^#{2,4}\s+(.*?)\s*#*\s*$")
 _NUMBERED_LINE = re.compile(r"^\s*\d+[.)]\s+(.*\?)(.*)$")
 _FENCE_LINE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass(frozen=True)
+class Source:
+    """A primary source (official docs, a paper, release notes) that a reference answer rests on."""
+
+    title: str
+    url: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON shape of `questions --json` and the stored bank."""
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number the candidate is expected to compute; `tolerance` is in percent of `value`."""
+
+    label: str
+    value: float
+    unit: str
+    tolerance: float
+
+    def __str__(self) -> str:
+        amount = " ".join(part for part in (f"{self.value:,.10g}", self.unit) if part)
+        return f"{self.label} = {amount} ± {self.tolerance:g}%"
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of the stored bank."""
+        return {"label": self.label, "value": self.value, "unit": self.unit, "tolerance": self.tolerance}
+
+
+@dataclass(frozen=True)
 class Question:
-    """One bank question with everything a grader needs to judge an answer to it."""
+    """One bank question with everything a grader needs to judge an answer to it.
+
+    `probes` is aligned with `key_points` (and `star_probes` with `star`): the follow-up that asks for that
+    point without stating it, "" where the author gave none. `source` is where the question is written
+    (`file:line`); `sources` are the primary sources its answer rests on.
+    """
 
     id: str
     question: str
@@ -43,6 +87,17 @@ class Question:
     reference_source: str | None = None
     star: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
+    level: str | None = None
+    sources: tuple[Source, ...] = ()
+    probes: tuple[str, ...] = ()
+    star_probes: tuple[str, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    working: str = ""
+
+    def __post_init__(self) -> None:
+        # Keep every probe beside its point, whatever a caller passed: "" stands for "no probe".
+        object.__setattr__(self, "probes", _aligned(self.probes, self.key_points))
+        object.__setattr__(self, "star_probes", _aligned(self.star_probes, self.star))
 
     @property
     def is_behavioral(self) -> bool:
@@ -61,6 +116,12 @@ class Question:
             "reference_source": self.reference_source,
             "star": list(self.star),
             "hints": list(self.hints),
+            "level": self.level,
+            "sources": [source.to_dict() for source in self.sources],
+            "probes": list(self.probes),
+            "star_probes": list(self.star_probes),
+            "figures": [figure.to_dict() for figure in self.figures],
+            "working": self.working,
         }
 
     @classmethod
@@ -76,7 +137,18 @@ class Question:
             reference_source=data.get("reference_source"),  # type: ignore[arg-type]
             star=tuple(data.get("star") or ()),  # type: ignore[arg-type]
             hints=tuple(data.get("hints") or ()),  # type: ignore[arg-type]
+            level=data.get("level"),  # type: ignore[arg-type]
+            sources=tuple(Source(**item) for item in data.get("sources") or ()),  # type: ignore[attr-defined]
+            probes=tuple(data.get("probes") or ()),  # type: ignore[arg-type]
+            star_probes=tuple(data.get("star_probes") or ()),  # type: ignore[arg-type]
+            figures=tuple(Figure(**item) for item in data.get("figures") or ()),  # type: ignore[attr-defined]
+            working=str(data.get("working") or ""),
         )
+
+
+def _aligned(probes: tuple[str, ...], points: tuple[str, ...]) -> tuple[str, ...]:
+    """Probes padded with "" (or cut) to one per point."""
+    return tuple(probes[: len(points)]) + ("",) * (len(points) - len(probes))
 
 
 @dataclass
@@ -90,6 +162,12 @@ class Entry:
     key_points: list[str] = field(default_factory=list)
     star: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    level: str | None = None
+    sources: list[Source] = field(default_factory=list)
+    probes: list[str] = field(default_factory=list)
+    star_probes: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    working: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,27 +243,82 @@ def _split_entries(lines: list[str]) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(lines)], strict=False))
 
 
-def _read_metadata(lines: list[str], start: int, end: int, entry: Entry) -> int:
-    """Fill topic, key points and STAR from the lines after the `Q:` line; return where the answer starts."""
-    section: list[str] | None = None
+def _read_level(value: str, where: str) -> str:
+    """A level name, lower-cased; anything else is an error that lists the levels."""
+    level = value.strip().casefold()
+    if level not in LEVELS:
+        raise KnowledgeError(f"{where}: unknown level {value.strip()!r}; use one of {', '.join(LEVELS)}.")
+    return level
+
+
+def _read_source(text: str, where: str) -> Source:
+    """`Title: URL`; a source without a link cannot be checked, so it is an error."""
+    match = _SOURCE_ITEM.match(text)
+    if not match:
+        raise KnowledgeError(f"{where}: a source must read '- Title: https://...', not {text!r}.")
+    return Source(match.group("title"), match.group("url"))
+
+
+def _read_figure(text: str, where: str) -> Figure:
+    """`<what> = <number> <unit> ± <tolerance>%`, e.g. `KV cache per token = 327680 bytes ± 2%`."""
+    match = _FIGURE.match(text.strip())
+    if not match:
+        raise KnowledgeError(
+            f"{where}: a figure must read '<what> = <number> <unit> ± <tolerance>%' "
+            f"(e.g. 'KV cache per token = 327680 bytes ± 2%'), not {text.strip()!r}."
+        )
+    value = float(match.group("value").replace(",", ""))
+    return Figure(match.group("label"), value, match.group("unit"), float(match.group("tolerance")))
+
+
+def _read_metadata(lines: list[str], start: int, end: int, entry: Entry, label: str) -> int:
+    """Fill the entry from the metadata lines after the `Q:` line; return where the answer starts."""
+    section: str | None = None  # the list that `- ` items belong to: "sources", "key points" or "star"
     number = start
     while number < end:
-        line = lines[number]
+        line, where = lines[number], f"{label}:{number + 1}"
         meta = _META_LINE.match(line)
         item = _ITEM_LINE.match(line)
+        probe = _PROBE_LINE.match(line)
         if meta:
             name, value = meta.group(1).casefold(), meta.group(2).strip()
+            section = name if name in ("sources", "key points", "star") else None
             if name == "topic":
                 entry.topic = value or None
-                section = None
-            else:
-                section = entry.key_points if name == "key points" else entry.star
-        elif item and section is not None:
-            section.append(item.group(1).strip())
+            elif name == "level":
+                entry.level = _read_level(value, where)
+            elif name == "figure":
+                entry.figures.append(_read_figure(value, where))
+            elif name == "working":
+                entry.working = value
+        elif probe and section in ("key points", "star"):
+            _attach_probe(entry, section, probe.group(1).strip(), where)
+        elif probe:
+            raise KnowledgeError(f"{where}: a 'Probe:' line must sit under a key point or STAR line it asks about.")
+        elif item and section == "sources":
+            entry.sources.append(_read_source(item.group(1).strip(), where))
+        elif item and section == "key points":
+            entry.key_points.append(item.group(1).strip())
+            entry.probes.append("")
+        elif item and section == "star":
+            entry.star.append(item.group(1).strip())
+            entry.star_probes.append("")
         else:
             break
         number += 1
     return number
+
+
+def _attach_probe(entry: Entry, section: str, probe: str, where: str) -> None:
+    """Give the last key point (or STAR part) its probe; one probe per point."""
+    probes = entry.probes if section == "key points" else entry.star_probes
+    if not probes:
+        raise KnowledgeError(f"{where}: a 'Probe:' line must follow the point it asks about, not the heading.")
+    if probes[-1]:
+        raise KnowledgeError(f"{where}: this point already has a probe; give each point one 'Probe:' line.")
+    if not probe:
+        raise KnowledgeError(f"{where}: an empty 'Probe:' line; write the follow-up question or remove the line.")
+    probes[-1] = probe
 
 
 def _listed_questions(lines: list[str], start: int, end: int, location: str) -> list[Entry]:
@@ -226,7 +359,7 @@ def parse_document(path: Path, label: str | None = None) -> list[Entry]:
     for start, end in _split_entries(lines):
         question = _QUESTION_LINE.match(lines[start]).group(1).strip()  # type: ignore[union-attr]
         entry = Entry(question=question, source=f"{label}:{start + 1}")
-        body_start = _read_metadata(lines, start + 1, end, entry)
+        body_start = _read_metadata(lines, start + 1, end, entry, label)
         listed = _listed_questions(lines, body_start, end, label)
         if listed:
             entries.extend(listed)
@@ -262,8 +395,11 @@ def _merge(entries: list[Entry]) -> tuple[list[Question], list[str]]:
         if len(answered) > 1:
             ignored = ", ".join(entry.source for entry in answered[1:])
             notes.append(f"{first.question!r} is answered more than once; using {answered[0].source}, not {ignored}.")
-        star = next((entry.star for entry in group if entry.star), [])
+        star_from = next((entry for entry in group if entry.star), None)
+        star = star_from.star if star_from else []
         hints = next((entry.hints for entry in group if entry.hints), [])
+        points_from = next((entry for entry in group if entry.key_points), None)
+        figures_from = next((entry for entry in group if entry.figures), None)
         answer = answered[0].answer if answered else (_star_reference(star) if star else "")
         questions.append(
             Question(
@@ -271,11 +407,17 @@ def _merge(entries: list[Entry]) -> tuple[list[Question], list[str]]:
                 question=first.question,
                 topic=next((entry.topic for entry in group if entry.topic), DEFAULT_TOPIC),
                 reference_answer=answer,
-                key_points=tuple(next((e.key_points for e in group if e.key_points), hints)),
+                key_points=tuple(points_from.key_points if points_from else hints),
                 source=first.source,
                 reference_source=answered[0].source if answered else None,
                 star=tuple(star),
                 hints=tuple(hints),
+                level=next((entry.level for entry in group if entry.level), None),
+                sources=tuple(next((entry.sources for entry in group if entry.sources), [])),
+                probes=tuple(points_from.probes if points_from else ()),
+                star_probes=tuple(star_from.star_probes if star_from else ()),
+                figures=tuple(figures_from.figures if figures_from else ()),
+                working=figures_from.working if figures_from else "",
             )
         )
     return questions, notes

@@ -17,7 +17,7 @@ from interviewer.settings import PROJECT_ROOT, Settings
 
 from .fake_llm import FakeLLM, reply, valid_assessment
 
-QUESTION_KEYS = {"id", "question", "topic", "reference_answer", "key_points", "source"}
+QUESTION_KEYS = {"id", "question", "topic", "level", "reference_answer", "key_points", "sources", "source"}
 
 
 @pytest.fixture
@@ -41,6 +41,25 @@ def test_questions_filtered_by_topic(cli_env: Settings, capsys: pytest.CaptureFi
     assert topics == {"Performance Optimization"}
     assert main(["questions", "--topic", "cooking"]) == 1
     assert "No questions with topic 'cooking'" in capsys.readouterr().err
+
+
+def test_questions_filtered_by_level(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["questions", "--level", "expert"])
+    assert "invalid choice: 'expert'" in capsys.readouterr().err
+    (cli_env.knowledge_dir / "90-levels.md").write_text(
+        "Q: What is a warm-up request?\nLevel: junior\nSources:\n- Triton docs: https://docs.nvidia.com/triton\n"
+        "\nA first request.\n\nQ: How do you size a KV cache?\nLevel: staff\n\nLayers times heads.\n",
+        encoding="utf-8",
+    )
+    assert main(["questions", "--level", "junior", "--level", "staff", "--json"]) == 0
+    questions = json.loads(capsys.readouterr().out)
+    assert [(q["question"], q["level"]) for q in questions][-2:] == [
+        ("What is a warm-up request?", "junior"),
+        ("How do you size a KV cache?", "staff"),
+    ]
+    assert questions[-2]["sources"] == [{"title": "Triton docs", "url": "https://docs.nvidia.com/triton"}]
+    assert all(q["level"] in ("junior", "staff") for q in questions)
 
 
 def test_search_json_is_best_first(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
