@@ -16,6 +16,7 @@ from interviewer.grade import Grade
 from interviewer.models import Turn
 from interviewer.runtime import Runtime, build_runtime
 from interviewer.settings import Settings, load_settings
+from interviewer.uploads import Indexer
 
 # Session-state keys, named once.
 ROUND_ID = "interview_round_id"
@@ -28,6 +29,7 @@ REVEALED = "interview_revealed"
 HINTS = "interview_hints"
 CONFIRM_DELETE = "review_confirm_delete"
 SAVED_FLASH = "settings_saved"
+UPLOAD_JOB = "knowledge_upload_job"
 
 CRITERIA = {
     "correctness": "Correctness",
@@ -55,6 +57,17 @@ def _cached_runtime(settings_key: str, _settings: Settings) -> Runtime:  # noqa:
 def reset_runtime() -> None:
     """Forget the runtimes (the knowledge base changed); the loaded model is kept."""
     _cached_runtime.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def _indexer(bank_key: str, _settings: Settings) -> Indexer:  # noqa: ARG001 - the cache key
+    """One indexer per bank in the process, so uploads to it are indexed one at a time."""
+    return Indexer(_settings, on_indexed=reset_runtime)
+
+
+def upload_indexer(settings: Settings) -> Indexer:
+    """The indexer of the settings' bank; when it has indexed an upload, every page gets the new runtime."""
+    return _indexer(f"{settings.home}|{settings.knowledge_dir}|{settings.embedding_model}", settings)
 
 
 def start_loading_model(runtime: Runtime) -> None:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
-from app_pages.common import get_runtime, reset_runtime, start_loading_model
+from app_pages.common import UPLOAD_JOB, get_runtime, start_loading_model, upload_indexer
 from interviewer.errors import InterviewerError
-from interviewer.index import open_index
-from interviewer.knowledge import parse_document
 from interviewer.retrieval import search
-from interviewer.wording import counted
+from interviewer.uploads import MAX_BYTES, MAX_QUESTIONS, IndexJob, add_upload
 
-MAX_UPLOAD_MB = 2
-"""A Q&A document is text: anything larger is not one (the widget says so; the check below holds either way)."""
 WEAK_MATCH = 0.3
 """Below this similarity the best passage is not about the query."""
 
@@ -48,36 +40,38 @@ for question in (q for q in index.questions if q.topic == topic):
         st.markdown(question.reference_answer or "_No reference answer yet._")
         st.caption(f"id `{question.id}` · {question.source}")
 
+
+@st.fragment(run_every=1.0)
+def indexing(job: IndexJob) -> None:
+    """Progress while the upload is indexed in the background; the whole page redraws when it is over."""
+    if job.finished:
+        st.rerun()
+    elif job.state == "waiting":
+        st.info(f"{job.upload.path.name} waits for another document to finish indexing.")
+    else:
+        share = job.done / job.total if job.total else 0.0
+        st.progress(share, text=f"Indexing {job.upload.path.name}: {job.done}/{job.total or '?'} texts embedded")
+
+
 st.divider()
 st.subheader("Add a document")
-st.caption("Markdown Q&A in the format of knowledge/README.md: each question starts a line with `Q:`.")
-upload = st.file_uploader("Markdown file", type=["md"], max_upload_size=MAX_UPLOAD_MB)
-if upload is not None and st.button("Validate and add", type="primary"):
-    name = re.sub(r"[^A-Za-z0-9._-]", "-", Path(upload.name).name)
-    data = upload.getvalue()
-    target = runtime.settings.knowledge_dir / name
-    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
-        st.error(f"{name} is {len(data):,} bytes; the limit is {MAX_UPLOAD_MB} MB.")
-    elif target.exists():
-        st.error(f"{name} already exists in the knowledge folder; rename your file.")
+st.caption(
+    "Markdown Q&A in the format of knowledge/README.md: each question starts a line with `Q:`. "
+    f"Up to {MAX_QUESTIONS} questions; questions the bank already has are skipped."
+)
+upload = st.file_uploader("Markdown file", type=["md"], max_upload_size=MAX_BYTES // (1024 * 1024))
+if upload is not None and st.button("Validate and add", type="primary", key="knowledge_add"):
+    try:
+        added = add_upload(runtime.settings, upload.name, upload.getvalue())
+    except InterviewerError as error:
+        st.error(str(error))
     else:
-        with tempfile.TemporaryDirectory() as scratch:
-            candidate = Path(scratch) / name
-            candidate.write_bytes(data)
-            try:
-                entries = parse_document(candidate)
-            except InterviewerError as error:
-                st.error(str(error))
-                st.stop()
-        target.write_bytes(data)
-        bar = st.progress(0.0, text="Indexing...")
-        report = open_index(
-            runtime.settings.knowledge_dir,
-            runtime.settings.index_dir,
-            runtime.embedder,
-            lambda done, total: bar.progress(done / total, text=f"Embedding {done}/{total}"),
-        )
-        bar.empty()
-        reset_runtime()
-        st.success(f"Added {name} ({counted(len(entries), 'question')}). {report.summary()}")
+        st.session_state[UPLOAD_JOB] = upload_indexer(runtime.settings).submit(added)
+job: IndexJob | None = st.session_state.get(UPLOAD_JOB)
+if job is not None and not job.finished:
+    indexing(job)
+elif job is not None and job.state == "done":
+    st.success(job.message)
+elif job is not None:
+    st.error(job.message)
 start_loading_model(runtime)

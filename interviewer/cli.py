@@ -47,7 +47,14 @@ def open_knowledge(
         bar.update(done - bar.n)
 
     try:
-        report = open_index(settings.knowledge_dir, settings.index_dir, embedder, progress, force=force)
+        report = open_index(
+            settings.knowledge_dir,
+            settings.index_dir,
+            embedder,
+            progress,
+            force=force,
+            uploads_dir=settings.uploads_dir,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -57,8 +64,31 @@ def open_knowledge(
     return report, embedder
 
 
+def _ingest_events(args: argparse.Namespace, settings: Settings) -> int:
+    """Build or refresh the index, printing JSON lines for a program to follow: progress, then the outcome."""
+
+    def progress(done: int, total: int) -> None:
+        print(json.dumps({"event": "progress", "done": done, "total": total}), flush=True)
+
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    report = open_index(
+        settings.knowledge_dir, settings.index_dir, embedder, progress, args.force, settings.uploads_dir
+    )
+    outcome = {
+        "event": "done",
+        "action": report.action,
+        "documents": sorted(report.index.manifest.get("documents", {})),
+        "problems": list(report.problems),
+        "summary": report.summary(),
+    }
+    print(json.dumps(outcome, ensure_ascii=False), flush=True)
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Build or refresh the index and say what happened."""
+    if args.events:
+        return _ingest_events(args, settings)
     report, _ = open_knowledge(settings, force=args.force, warn=False)
     print(report.summary())
     topics: dict[str, int] = {}
@@ -296,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="build or refresh the knowledge index")
     ingest.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    ingest.add_argument("--events", action="store_true", help="print progress and the outcome as JSON lines")
     ingest.set_defaults(handler=cmd_ingest)
 
     questions = commands.add_parser("questions", help="list the question bank")

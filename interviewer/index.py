@@ -21,9 +21,10 @@ from typing import Any
 import faiss
 import numpy as np
 
+from interviewer.documents import Document, find_documents
 from interviewer.embeddings import Embedder, Progress
 from interviewer.errors import KnowledgeError
-from interviewer.knowledge import Bank, Question, document_paths, load_bank
+from interviewer.knowledge import Bank, Question, load_bank
 
 FORMAT_VERSION = 2  # 2: questions carry level, sources, probes and figures
 PASSAGE_WORDS = 120
@@ -108,9 +109,9 @@ def chunk_answer(answer: str, max_words: int = PASSAGE_WORDS) -> list[str]:
     return passages
 
 
-def document_hashes(knowledge_dir: Path) -> dict[str, str]:
-    """SHA-256 of each document, by file name: what the manifest compares."""
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in document_paths(knowledge_dir)}
+def document_hashes(documents: list[Document]) -> dict[str, str]:
+    """SHA-256 of each document, by label (`21-curated.md`, `uploads/mine.md`): what the manifest compares."""
+    return {document.label: hashlib.sha256(document.path.read_bytes()).hexdigest() for document in documents}
 
 
 def flat_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
@@ -246,9 +247,14 @@ def open_index(
     embedder: Embedder,
     progress: Progress | None = None,
     force: bool = False,
+    uploads_dir: Path | None = None,
 ) -> IndexReport:
-    """Load the saved index when it is current, else build it; keep the old one when the documents are broken."""
-    hashes = document_hashes(knowledge_dir)
+    """Load the saved index when it is current, else build it; keep the old one when the documents are broken.
+
+    The bank is the shipped documents of `knowledge_dir` plus the uploads in `uploads_dir` (see documents.py).
+    """
+    documents = find_documents(knowledge_dir, uploads_dir)
+    hashes = document_hashes(documents)
     if not hashes:
         raise KnowledgeError(f"No knowledge documents (*.md) in {knowledge_dir}; add one (see knowledge/README.md).")
     try:
@@ -262,7 +268,7 @@ def open_index(
         reasons = ["rebuild requested"]
     reusable = existing if existing is not None and existing.manifest.get("model") == embedder.name else None
     try:
-        bank = load_bank(knowledge_dir)
+        bank = load_bank(knowledge_dir, uploads_dir)
     except KnowledgeError as error:
         if reusable is None:
             raise
@@ -274,7 +280,8 @@ def open_index(
     action = "rebuilt" if (index_dir / "bank.json").exists() else "built"
     known = known_vectors(reusable) if reusable is not None and not force else None
     index = build_index(bank, embedder, progress, known)
-    broken = {problem.path.name for problem in bank.problems}
+    broken_paths = {problem.path for problem in bank.problems}
+    broken = {document.label for document in documents if document.path in broken_paths}
     # Broken documents stay out of the manifest, so every start retries them and reports them again.
     index.manifest["documents"] = {name: digest for name, digest in hashes.items() if name not in broken}
     save_index(index, index_dir)

@@ -8,7 +8,8 @@ typo never silently drops what the author meant. An entry whose answer holds num
 headings is a question list (the source document's first entry): each listed question becomes a bank question
 with the heading as its topic and any words after its question mark as hints. Entries with the same question,
 in any file, are merged: so a curated file can give a topic, key points or an answer to a question that another
-document only lists, without that document being edited. The format is documented in `knowledge/README.md`.
+document only lists, without that document being edited. Uploaded documents are the exception: one may add
+questions but never change a shipped one (`_claim`). The format is documented in `knowledge/README.md`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from interviewer.documents import Document, find_documents
 from interviewer.errors import KnowledgeError
 
 DEFAULT_TOPIC = "Other"
@@ -182,12 +184,29 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """An uploaded entry for a question the bank already has, which was not taken."""
+
+    question: str
+    source: str
+    """Where the duplicate is (`uploads/mine.md:3`)."""
+    kept: str
+    """Where the bank's own entry is."""
+
+    @property
+    def document(self) -> str:
+        """The label of the document the duplicate is in."""
+        return self.source.rsplit(":", 1)[0]
+
+
+@dataclass(frozen=True)
 class Bank:
     """The merged question bank plus what went wrong on the way."""
 
     questions: tuple[Question, ...]
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
+    duplicates: tuple[Duplicate, ...] = ()
 
     def by_id(self) -> dict[str, Question]:
         """Questions keyed by their stable id."""
@@ -220,14 +239,14 @@ def topic_from_heading(heading: str) -> str:
     return topic.strip() or DEFAULT_TOPIC
 
 
-def read_document(path: Path) -> str:
-    """Read a document as UTF-8; name the file and the byte offset when it is not."""
+def read_document(path: Path, label: str | None = None) -> str:
+    """Read a document as UTF-8; name the file (or `label`) and the byte offset when it is not."""
     data = path.read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not part of the text
     except UnicodeDecodeError as error:
         raise KnowledgeError(
-            f"{path.name}: not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8 and retry."
+            f"{label or path.name}: not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8 and retry."
         ) from error
 
 
@@ -351,7 +370,7 @@ def _listed_questions(lines: list[str], start: int, end: int, location: str) -> 
 def parse_document(path: Path, label: str | None = None) -> list[Entry]:
     """Every entry of one document; raise KnowledgeError naming the file when it holds none."""
     label = label or path.name
-    text = read_document(path)
+    text = read_document(path, label)
     if not text.strip():
         raise KnowledgeError(f"{label}: the file is empty; add questions as 'Q: ...' lines or remove it.")
     lines = text.splitlines()
@@ -440,28 +459,56 @@ def _replace_topic(question: Question, topic: str) -> Question:
     return Question.from_dict(data)
 
 
-def document_paths(knowledge_dir: Path) -> list[Path]:
-    """The documents of a knowledge folder in the order they are read: Markdown files by name, no README."""
-    if not knowledge_dir.is_dir():
-        raise KnowledgeError(f"Knowledge folder {knowledge_dir} does not exist; create it and add Q&A documents.")
-    return sorted(path for path in knowledge_dir.glob("*.md") if path.is_file() and path.name.casefold() != "readme.md")
+def _claim(parsed: list[tuple[Document, list[Entry]]]) -> tuple[list[Entry], list[Duplicate]]:
+    """Decide whose entries a question takes; the entries of everyone else for it are duplicates.
+
+    A question belongs to the first owner that has it. The shipped documents are one owner, so their entries merge
+    with each other as the format says; each upload is an owner of its own, taken oldest first. So an upload can
+    add questions, but never replace, fill in or shadow a shipped question, nor another person's upload.
+    """
+    owners: dict[str, tuple[str, str]] = {}  # normalized question -> (owner, where it first appears)
+    kept: list[Entry] = []
+    duplicates: list[Duplicate] = []
+    for document, entries in parsed:
+        owner = "shipped" if document.shipped else document.label
+        for entry in entries:
+            claimed, first = owners.setdefault(normalize_question(entry.question), (owner, entry.source))
+            if claimed == owner:
+                kept.append(entry)
+            else:
+                duplicates.append(Duplicate(entry.question, entry.source, first))
+    return kept, duplicates
 
 
-def load_bank(knowledge_dir: Path) -> Bank:
-    """Parse every document; broken ones become problems, the rest still make a bank."""
-    paths = document_paths(knowledge_dir)
-    if not paths:
+def _duplicate_notes(duplicates: list[Duplicate]) -> list[str]:
+    """One note per document that repeats questions of the bank, naming them."""
+    by_document: dict[str, list[Duplicate]] = {}
+    for duplicate in duplicates:
+        by_document.setdefault(duplicate.document, []).append(duplicate)
+    return [
+        f"{document}: skipped {len(found)} question(s) the bank already has: "
+        + "; ".join(f"{d.question!r} (already at {d.kept})" for d in found)
+        for document, found in by_document.items()
+    ]
+
+
+def load_bank(knowledge_dir: Path, uploads_dir: Path | None = None) -> Bank:
+    """Parse every document, shipped and uploaded; broken ones become problems, the rest still make a bank."""
+    documents = find_documents(knowledge_dir, uploads_dir)
+    if not documents:
         raise KnowledgeError(f"No knowledge documents (*.md) in {knowledge_dir}; add one (see knowledge/README.md).")
-    entries: list[Entry] = []
+    parsed: list[tuple[Document, list[Entry]]] = []
     problems: list[Problem] = []
-    for path in paths:
+    for document in documents:
         try:
-            entries.extend(parse_document(path))
+            parsed.append((document, parse_document(document.path, document.label)))
         except KnowledgeError as error:
-            problems.append(Problem(path, str(error)))
+            problems.append(Problem(document.path, str(error)))
+    entries, duplicates = _claim(parsed)
     if not entries:
         raise KnowledgeError("No usable question in any knowledge document: " + "; ".join(map(str, problems)))
     questions, notes = _merge(entries)
+    notes += _duplicate_notes(duplicates)
     unanswered = [question.source for question in questions if not question.reference_answer]
     if unanswered:
         shown = ", ".join(unanswered[:3]) + (", ..." if len(unanswered) > 3 else "")
@@ -469,4 +516,4 @@ def load_bank(knowledge_dir: Path) -> Bank:
             f"{len(unanswered)} question(s) have no reference answer yet ({shown}); "
             "they are graded against the closest passages of the knowledge base."
         )
-    return Bank(tuple(_canonical_topics(questions)), tuple(problems), tuple(notes))
+    return Bank(tuple(_canonical_topics(questions)), tuple(problems), tuple(notes), tuple(duplicates))

@@ -52,7 +52,9 @@ def build_runtime(
     """
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     embedder.check_local()
-    report = open_index(settings.knowledge_dir, settings.index_dir, embedder, progress)
+    report = open_index(
+        settings.knowledge_dir, settings.index_dir, embedder, progress, uploads_dir=settings.uploads_dir
+    )
     if warm:
         embedder.encode(["warm up"])
     grading = GradingService(settings, OfflineGrader(embedder))

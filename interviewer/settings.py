@@ -85,6 +85,11 @@ class Settings(BaseModel):
         return self.home / "index"
 
     @property
+    def uploads_dir(self) -> Path:
+        """Documents people add from the app: beside the shipped bank, never inside the project's folder."""
+        return self.home / "uploads"
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file that holds transcripts."""
         return self.db_path or self.home / "transcripts.db"
