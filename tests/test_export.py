@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 
 from interviewer.export import grade_markdown, round_json, round_markdown
 from interviewer.grade import CriterionScores, Grade
-from interviewer.store import RoundRecord, Turn
+from interviewer.models import RoundRecord, Turn
 
 HOSTILE = [
     "<script>alert(1)</script>",
