@@ -209,6 +209,8 @@ class Indexer:
             result: dict[str, object] = {}
             assert child.stdout is not None
             for line in child.stdout:
+                if not line.startswith("{"):  # a library's own output, not an event
+                    continue
                 event = json.loads(line)
                 if event["event"] == "progress":
                     job.done, job.total = event["done"], event["total"]
