@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,13 @@ MAX_QUESTIONS = 200
 """More than this is a data dump, not a document: indexing it would take many minutes."""
 MAX_NAME_BYTES = 200
 """File systems allow 255 bytes per name; this leaves room for the temporary file's."""
+
+
+_REMOTE = r"<?\s*(?:[a-z][a-z0-9+.-]*:)?//"
+_INLINE_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*" + _REMOTE, re.IGNORECASE)
+_REFERENCE_IMAGE = re.compile(r"!\[[^\]]*\](?!\()")
+_REMOTE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*" + _REMOTE, re.IGNORECASE | re.MULTILINE)
+"""Markdown images from another host: a page showing the text would make every reader's browser fetch them."""
 
 
 class UploadError(KnowledgeError):
@@ -84,6 +92,18 @@ def _check(name: str, data: bytes) -> None:
         raise UploadError(f"{name} is {len(data):,} bytes; the limit is {MAX_BYTES // (1024 * 1024)} MB.")
 
 
+def _refuse_remote_images(name: str, text: str) -> None:
+    """Refuse a document that shows an image from another host (the app makes no request off this machine)."""
+    inline = _INLINE_IMAGE.search(text)
+    if inline or (_REFERENCE_IMAGE.search(text) and _REMOTE_DEFINITION.search(text)):
+        found = inline or _REMOTE_DEFINITION.search(text)
+        line = text.count("\n", 0, found.start()) + 1  # type: ignore[union-attr]
+        raise UploadError(
+            f"{UPLOADS_LABEL}/{name}:{line}: an image from another site; the app loads nothing from outside this "
+            "machine, so remove the image (a link is fine) and add the document again."
+        )
+
+
 def _write_temporary(directory: Path, data: bytes) -> Path:
     """A new file of unique name in `directory` holding `data`, flushed to disk; hidden from the bank."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -103,6 +123,7 @@ def add_upload(settings: Settings, name: str, data: bytes) -> Upload:
     target = settings.uploads_dir / name
     try:
         entries = parse_document(temporary, f"{UPLOADS_LABEL}/{name}")
+        _refuse_remote_images(name, data.decode("utf-8-sig"))
         if len(entries) > MAX_QUESTIONS:
             raise UploadError(
                 f"{name} holds {len(entries):,} questions; a document may hold at most {MAX_QUESTIONS}. "

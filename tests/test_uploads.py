@@ -134,6 +134,8 @@ def saved(settings: Settings) -> list[str]:
         ("prose.md", b"# Notes\n\nNo questions here.\n", "uploads/prose.md: no question found"),
         ("latin1.md", b"Q: caf\xe9?\n\nanswer\n", "uploads/latin1.md: not UTF-8"),
         ("x" * 250 + ".md", b"Q: x?\n\ny\n", "longer than 200 bytes"),
+        ("pixel.md", b"Q: x?\n\nSee ![t](https://evil.example/p.png)\n", "uploads/pixel.md:3: an image from another"),
+        ("ref.md", b"Q: x?\n\n![t][p]\n\n[p]: //evil.example/p.png\n", "uploads/ref.md:5: an image from another"),
     ],
 )
 def test_what_cannot_be_a_document_is_refused_and_nothing_is_saved(
