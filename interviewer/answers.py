@@ -1,7 +1,10 @@
 """Clean a candidate's answer before any grader sees it: the answer is untrusted text of any size.
 
 Both graders take the `CleanAnswer` this module makes, so control characters, huge pastes and empty input are
-handled once, the same way, and the person is told what happened (the `truncated` flag).
+handled once, the same way, and the person is told what happened (the `truncated` flag). Invisible characters
+(zero-width spaces and joiners, soft hyphens, direction marks, tag characters, variation selectors) are removed
+outright: placed inside a word they hide it from a reader ("ig\u200bnore" is "ignore" on screen), and they carry
+nothing an answer needs. NFKC turns full-width and mathematical letters into plain ones.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from dataclasses import dataclass
 MAX_ANSWER_CHARS = 6000
 """Longer answers are cut before grading: a spoken interview answer is a few hundred words."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _visible(text: str) -> str:
+    """The text without format characters (Unicode category Cf) and variation selectors, which show nothing."""
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return _VARIATION_SELECTORS.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -31,8 +41,8 @@ class CleanAnswer:
 
 
 def clean_answer(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> CleanAnswer:
-    """Drop control and invisible direction characters, normalise Unicode, cut to `max_chars` on a word bound."""
-    text = unicodedata.normalize("NFKC", answer)
+    """Drop invisible and control characters, normalise Unicode, cut to `max_chars` on a word bound."""
+    text = unicodedata.normalize("NFKC", _visible(answer))
     text = _CONTROL.sub(" ", text).replace("\r\n", "\n").strip()
     truncated = len(text) > max_chars
     if truncated:
