@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interviewer.answer_checks import is_keyword_list, screen_instructions
+from interviewer.answer_checks import is_keyword_list
 from interviewer.answers import clean_answer
 from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
 from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
+from interviewer.injection import screen_instructions
 from interviewer.models import Reference
 from interviewer.offline_features import (
     POINT_COVERED,
