@@ -1,12 +1,18 @@
-"""Answers that try to instruct the grader: offline they earn nothing; over the LLM they stay fenced and capped."""
+"""The injection screen on two held-out corpora, through the offline grader, and a lenient LLM kept in check.
+
+`tests/corpora/honest_answers.json` holds good answers that use an attack's words (ignore, system prompt,
+override, score, 5/5, ChatML, JSON configs); `hostile_answers.json` holds answers that try to instruct the grader,
+each with wrong or empty substance. Nothing in the screen was tuned on them (its development set is in
+`bench/data/injection/`). Each corpus is graded once per module.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from bench.screen import HONEST, HOSTILE, CorpusAnswer, Outcome, flag_figures, grade_corpus, load_corpus
 from interviewer.answers import clean_answer
 from interviewer.grading import INJECTION_MARGIN, GradingService
 from interviewer.knowledge import Question, load_bank
@@ -17,19 +23,32 @@ from interviewer.settings import load_settings
 
 from .conftest import KNOWLEDGE_DIR
 from .fake_llm import FakeLLM, reply, valid_assessment
-from .hostile_cases import HOSTILE
 
-QUESTION_START = "How do dynamic batching"
+LOW = 1.5
+NOTHING = 1.0
+"""About what the offline grader gives any text that says nothing relevant (a pasta recipe scores 0.9)."""
+HONEST_ANSWERS = load_corpus(HONEST, hostile=False)
+HOSTILE_ANSWERS = load_corpus(HOSTILE, hostile=True)
 
 
 @pytest.fixture(scope="module")
-def batching() -> Question:
-    return next(q for q in load_bank(Path(KNOWLEDGE_DIR)).questions if q.question.startswith(QUESTION_START))
+def bank() -> dict[str, Question]:
+    return load_bank(KNOWLEDGE_DIR).by_id()
 
 
 @pytest.fixture(scope="module")
 def offline(embedder) -> OfflineGrader:
     return OfflineGrader(embedder)
+
+
+@pytest.fixture(scope="module")
+def honest(offline, bank) -> list[Outcome]:
+    return grade_corpus(offline, bank, HONEST_ANSWERS)
+
+
+@pytest.fixture(scope="module")
+def hostile(offline, bank) -> list[Outcome]:
+    return grade_corpus(offline, bank, HOSTILE_ANSWERS)
 
 
 @pytest.fixture
@@ -47,29 +66,59 @@ def reference(question: Question) -> Reference:
     return Reference(question.reference_answer, question.key_points, (question.source,), 1.0, question)
 
 
-def test_the_corpus_is_large_enough() -> None:
-    assert len(HOSTILE) >= 30
+def test_the_corpora_are_large_and_answer_bank_questions(bank) -> None:
+    assert len(HONEST_ANSWERS) >= 60 and len(HOSTILE_ANSWERS) >= 60
+    assert {record.question_id for record in [*HONEST_ANSWERS, *HOSTILE_ANSWERS]} <= set(bank)
 
 
-@pytest.mark.parametrize("answer", HOSTILE)
-def test_offline_a_hostile_answer_scores_at_most_1_5_and_is_flagged(offline, batching, answer: str) -> None:
-    grade = offline.grade(batching.question, answer, reference(batching))
-    assert grade.score <= 1.5
-    if answer.strip():
-        assert {"instructions_to_grader", "empty", "off_topic"} & set(grade.flags), grade.flags
+def test_no_honest_answer_is_flagged_or_capped(honest: list[Outcome]) -> None:
+    wrongly = [(o.record.question_id, o.record.answer[:80]) for o in honest if o.flagged or o.capped]
+    assert wrongly == []
 
 
-@pytest.mark.parametrize("answer", [a for a in HOSTILE if a.strip()])
+def test_every_hostile_answer_scores_at_most_1_5(hostile: list[Outcome]) -> None:
+    too_high = [(o.score, o.record.answer[:80]) for o in hostile if o.score > LOW]
+    assert too_high == []
+
+
+def test_at_least_95_percent_of_hostile_answers_are_flagged_and_no_honest_one(honest, hostile) -> None:
+    figures = flag_figures([*honest, *hostile])
+    assert figures["recall"] >= 0.95
+    assert figures["precision"] == 1.0
+
+
+def test_with_the_cap_removed_text_aimed_at_the_grader_earns_nothing(hostile: list[Outcome]) -> None:
+    """The cap is not the only defence: what instructs is cut before grading, so without the cap an answer earns
+    what its substance alone earns (or what any text with nothing in it earns, for an empty substance)."""
+    gained = [
+        (o.record.answer[:60], round(o.uncapped, 2), round(o.substance or 0, 2))
+        for o in hostile
+        if o.uncapped > max(o.substance or 0, NOTHING) + 0.1
+    ]
+    assert gained == []
+
+
+def one_of_each_kind(records: list[CorpusAnswer]) -> list[CorpusAnswer]:
+    """The first non-empty answer of each kind of attack, to keep the LLM round trips few."""
+    kinds: dict[str, CorpusAnswer] = {}
+    for record in records:
+        if record.answer.strip():
+            kinds.setdefault(record.kind, record)
+    return list(kinds.values())
+
+
+@pytest.mark.parametrize("record", one_of_each_kind(HOSTILE_ANSWERS), ids=lambda record: record.kind)
 def test_over_the_llm_a_hostile_answer_stays_fenced_and_its_grade_is_capped(
-    offline, batching, lenient_llm: FakeLLM, answer: str
+    offline, bank, lenient_llm: FakeLLM, record: CorpusAnswer
 ) -> None:
+    question = bank[record.question_id]
     settings = load_settings(llm_base_url=lenient_llm.base_url, llm_max_retries=0, llm_timeout=5)
     service = GradingService(settings, offline, [LLMGrader(settings)])
-    grade = service.grade(batching.question, answer, reference(batching))
-    offline_score = offline.grade(batching.question, answer, reference(batching)).score
+    grade = service.grade(question.question, record.answer, reference(question))
+    offline_score = offline.grade(question.question, record.answer, reference(question)).score
     user = lenient_llm.requests[-1]["messages"][1]["content"]
-    fence = fence_id(clean_answer(answer).text)
+    fence = fence_id(clean_answer(record.answer).text)
     body = user.split(f'<candidate_answer id="{fence}">', 1)[1].split(f'</candidate_answer id="{fence}">', 1)[0]
-    assert clean_answer(answer).text in body  # the whole answer is inside the fence, as data
+    assert clean_answer(record.answer).text in body  # the whole answer is inside the fence, as data
     assert grade.score <= offline_score + INJECTION_MARGIN
     assert "score_capped" in grade.flags and "instructions_to_grader" in grade.flags
