@@ -173,11 +173,12 @@ ROLE = _concept(
 )
 """The grader made into someone else: a new role, persona or mode."""
 
-_ASKS = (SCORE, OVERRIDE, OUTPUT)
-_AIMS = (GRADER, YOU, SUBMISSION, IMPERATIVE)
-_ON_THEIR_OWN = (ROLE, DISOBEY)
-_CARRIED_AIMS = (GRADER, SUBMISSION)
+_ASKS = frozenset({SCORE, OVERRIDE, OUTPUT})
+_AIMS = frozenset({GRADER, YOU, SUBMISSION, IMPERATIVE})
+_ON_THEIR_OWN = frozenset({ROLE, DISOBEY})
+_CARRIED_AIMS = frozenset({GRADER, SUBMISSION})
 """Named aims reach the neighbouring sentences; "you" and imperatives are too common in prose to reach that far."""
+_CONCEPTS = _ASKS | _AIMS | _ON_THEIR_OWN | {VERDICT}
 
 _GRADE_FIELDS = frozenset(
     {"score", "reasoning", "criteria", "correctness", "completeness", "depth", "communication", "strengths",
@@ -212,19 +213,17 @@ def _fake_grade(obj: str) -> bool:
 def _hits(piece: str) -> set[re.Pattern[str]]:
     """The concepts a piece of text expresses, read with look-alike letters folded."""
     folded = fold_lookalikes(piece)
-    return {concept for concept in (*_ASKS, *_AIMS, *_ON_THEIR_OWN, VERDICT) if concept.search(folded)}
+    return {concept for concept in _CONCEPTS if concept.search(folded)}
 
 
 def _instructs(hits: set[re.Pattern[str]], aims: set[re.Pattern[str]]) -> bool:
     """A request only a grader can grant, aimed at the grader; a verdict needs the answer as its subject."""
-    if hits & {*_ON_THEIR_OWN}:
-        return True
-    if any(ask in hits for ask in _ASKS) and aims & {*_AIMS}:
+    if hits & _ON_THEIR_OWN or (hits & _ASKS and aims & _AIMS):
         return True
     return VERDICT in hits and SUBMISSION in aims
 
 
-def instruction_pieces(pieces: list[str]) -> set[int]:
+def _instruction_pieces(pieces: list[str]) -> set[int]:
     """Indexes of the pieces that instruct, alone or with the aim of a neighbouring piece."""
     hits = [_hits(piece) for piece in pieces]
     flagged: set[int] = set()
@@ -233,7 +232,7 @@ def instruction_pieces(pieces: list[str]) -> set[int]:
             flagged.add(index)
             continue
         for neighbour in (index - 1, index + 1):
-            if 0 <= neighbour < len(pieces) and _instructs(own, own | (hits[neighbour] & {*_CARRIED_AIMS})):
+            if 0 <= neighbour < len(pieces) and _instructs(own, own | (hits[neighbour] & _CARRIED_AIMS)):
                 flagged |= {index, neighbour}
     return flagged
 
@@ -250,7 +249,7 @@ def screen_instructions(text: str) -> Screened:
         rest = rest[: fake.start()] + " " + rest[fake.end() :]
     lines = [[piece.strip() for piece in _SENTENCE.split(line)] for line in rest.split("\n")]
     pieces = [piece for line in lines for piece in line]
-    flagged = instruction_pieces(pieces)
+    flagged = _instruction_pieces(pieces)
     removed += [pieces[index] for index in sorted(flagged)]
     if not removed:
         return Screened(text, ())
