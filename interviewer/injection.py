@@ -237,16 +237,20 @@ def _instruction_pieces(pieces: list[str]) -> set[int]:
     return flagged
 
 
+def _cut(text: str, matches: list[re.Match[str]], removed: list[str]) -> str:
+    """The text without the matched spans (found in its folded copy, same positions), which go to `removed`."""
+    for match in reversed(matches):
+        removed.append(text[match.start() : match.end()].strip())
+        text = text[: match.start()] + " " + text[match.end() :]
+    return text
+
+
 def screen_instructions(text: str) -> Screened:
     """Remove fake grades (innermost first, so nested ones go too) and every sentence that instructs the grader."""
     removed: list[str] = []
-    rest = text
-    for match in reversed(list(_GRADE_LINE.finditer(fold_lookalikes(rest)))):
-        removed.append(rest[match.start() : match.end()].strip())
-        rest = rest[: match.start()] + rest[match.end() :]
-    while fake := next((m for m in _JSON_OBJECT.finditer(fold_lookalikes(rest)) if _fake_grade(m.group(0))), None):
-        removed.append(rest[fake.start() : fake.end()])
-        rest = rest[: fake.start()] + " " + rest[fake.end() :]
+    rest = _cut(text, list(_GRADE_LINE.finditer(fold_lookalikes(text))), removed)
+    while fakes := [m for m in _JSON_OBJECT.finditer(fold_lookalikes(rest)) if _fake_grade(m.group(0))]:
+        rest = _cut(rest, fakes, removed)
     lines = [[piece.strip() for piece in _SENTENCE.split(line)] for line in rest.split("\n")]
     pieces = [piece for line in lines for piece in line]
     flagged = _instruction_pieces(pieces)
