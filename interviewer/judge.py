@@ -1,0 +1,176 @@
+"""The key-point judge: does a passage of an answer state a key point, contradict it, or neither?
+
+Sentence embeddings put "operator fusion saves memory traffic" and "operator fusion makes things slower" close
+together, because they share their words. A cross-encoder reads the passage and the key point together, so it sees
+negation, swapped directions and paraphrase. Ours is MiniLM-L6 fine-tuned on SemEval-2013 and on our own in-domain
+pairs by `python -m bench.train_judge`; its model card (`interviewer/data/judge/README.md`) says what it was
+trained on, how it was measured and what it may be trusted for.
+
+The model is loaded lazily, once per process, and can be loaded on a thread after the first page is drawn, as the
+embedding model is. One call judges every (passage, key point) pair of an answer in one batch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from interviewer.embeddings import _keep_libraries_out_of_garbage_collection
+from interviewer.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
+Label = Literal["states", "contradicts", "neither"]
+LABELS: tuple[Label, ...] = ("states", "contradicts", "neither")
+"""The model's outputs, in the order of its logits."""
+Status = Literal["made", "contradicted", "missed"]
+JUDGE_PATH = Path(__file__).resolve().parent / "data" / "judge"
+MAX_LENGTH = 96
+"""Word pieces read per pair: a key point and one sentence or clause fit in about 60; 99% of SemEval pairs in 85."""
+BATCH_SIZE = 64
+MADE_THRESHOLD = 0.5
+CONTRADICTED_THRESHOLD = 0.5
+"""Probability from which a passage counts as stating (contradicting) a key point: the model's own decision
+boundary between three classes, kept until a calibration on graded bank answers moves it."""
+
+
+@dataclass(frozen=True)
+class PointJudgement:
+    """One key point against a whole answer: made, contradicted or missed, how sure, and the passage that shows it."""
+
+    key_point: str
+    status: Status
+    strength: float
+    """Probability that the evidence states the point (made, missed) or contradicts it (contradicted)."""
+    evidence: str | None
+    """The answer's passage that makes or contradicts the point; None when it is missed."""
+
+
+def pair_probabilities(model: CrossEncoder, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """One row of (states, contradicts, neither) probabilities per (passage, key point) pair."""
+    import torch
+
+    if not pairs:
+        return np.zeros((0, len(LABELS)), np.float32)
+    rows = []
+    with torch.inference_mode():
+        for start in range(0, len(pairs), BATCH_SIZE):
+            batch = pairs[start : start + BATCH_SIZE]
+            tokens = model.tokenizer(
+                [text for text, _ in batch],
+                [point for _, point in batch],
+                padding=True,
+                truncation=True,
+                max_length=MAX_LENGTH,
+                return_tensors="pt",
+            )
+            logits = model.model(**tokens).logits
+            rows.append(torch.softmax(logits.float(), dim=-1).numpy())
+    return np.vstack(rows).astype(np.float32)
+
+
+def decide(key_point: str, passages: Sequence[str], probabilities: np.ndarray) -> PointJudgement:
+    """A key point's status from each passage's probabilities: a confident contradiction outweighs a weaker match.
+
+    A point both stated and contradicted (one sentence right, another wrong) is contradicted when the contradiction
+    is the surer of the two: a false claim said with confidence is what a person must hear about.
+    """
+    if not passages:
+        return PointJudgement(key_point, "missed", 0.0, None)
+    states, contradicts = probabilities[:, 0], probabilities[:, 1]
+    best_state, best_contra = int(states.argmax()), int(contradicts.argmax())
+    if contradicts[best_contra] >= CONTRADICTED_THRESHOLD and contradicts[best_contra] > states[best_state]:
+        return PointJudgement(key_point, "contradicted", float(contradicts[best_contra]), passages[best_contra])
+    if states[best_state] >= MADE_THRESHOLD:
+        return PointJudgement(key_point, "made", float(states[best_state]), passages[best_state])
+    return PointJudgement(key_point, "missed", float(states[best_state]), None)
+
+
+class Judge:
+    """The shipped cross-encoder, loaded on first use and shared by every caller; safe to share between threads."""
+
+    def __init__(self, path: Path = JUDGE_PATH) -> None:
+        self.path = path
+        self._model: CrossEncoder | None = None
+        self._lock = threading.Lock()
+        # The fast tokenizer keeps padding settings in shared state: one inference at a time (see embeddings).
+        self._inference = threading.Lock()
+        self._starting = threading.Lock()
+        self._background: threading.Thread | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._model is not None
+
+    def load_in_background(self) -> threading.Thread:
+        """Start loading on a thread, once; call it after a page is drawn (see `SentenceTransformerEmbedder`)."""
+        with self._starting:
+            if self._background is None:
+                self._background = threading.Thread(target=self._load_quietly, name="load-judge-model")
+                self._background.start()
+            return self._background
+
+    def _load_quietly(self) -> None:
+        """Load ahead of need; a failure is left to the next judgement, which reports it."""
+        try:
+            self._loaded()
+        except ConfigError:
+            return
+
+    def _loaded(self) -> CrossEncoder:
+        """Load the weights once, offline, in float32 (they are shipped in float16 to halve the repository)."""
+        with self._lock:
+            if self._model is None:
+                if not (self.path / "model.safetensors").is_file():
+                    raise ConfigError(
+                        f"The key-point judge's weights are missing from {self.path}. Restore them from the "
+                        "repository (git checkout -- interviewer/data/judge) or rebuild them: "
+                        "python -m bench.train_judge."
+                    )
+                os.environ["HF_HUB_OFFLINE"] = "1"
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import torch
+                from sentence_transformers import CrossEncoder
+
+                _keep_libraries_out_of_garbage_collection()
+                try:
+                    model = CrossEncoder(
+                        str(self.path), device="cpu", max_length=MAX_LENGTH, model_kwargs={"dtype": torch.float32}
+                    )
+                except Exception as error:  # a broken model folder fails in many ways, and each means the same
+                    raise ConfigError(
+                        f"Cannot load the key-point judge from {self.path} ({error}). Restore the folder from the "
+                        "repository or rebuild it: python -m bench.train_judge."
+                    ) from error
+                model.model.eval()
+                self._model = model
+            return self._model
+
+    def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """(states, contradicts, neither) per (passage, key point) pair, in one batched pass."""
+        model = self._loaded()
+        with self._inference:
+            return pair_probabilities(model, pairs)
+
+    def judge(
+        self, key_points: Sequence[str], passages: Sequence[str], shortlist: Sequence[Sequence[int]] | None = None
+    ) -> list[PointJudgement]:
+        """Each key point against every passage (sentences and clauses of one answer), or only against its
+        shortlisted passages (positions in `passages`, one list per key point), all pairs in one batch."""
+        chosen = shortlist if shortlist is not None else [range(len(passages))] * len(key_points)
+        pairs = [(passages[at], point) for point, positions in zip(key_points, chosen, strict=True) for at in positions]
+        probabilities = self.probabilities(pairs)
+        verdicts, start = [], 0
+        for point, positions in zip(key_points, chosen, strict=True):
+            texts = [passages[at] for at in positions]
+            verdicts.append(decide(point, texts, probabilities[start : start + len(texts)]))
+            start += len(texts)
+        return verdicts
