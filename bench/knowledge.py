@@ -1,11 +1,14 @@
-"""Knowledge-base benchmark: ingest overhead, index load time, search latency on the real and a 100k bank.
+"""Knowledge-base benchmark: ingest overhead, index load, search quality and latency on the real and a 100k bank.
 
-Run: `.venv/bin/python -m bench.knowledge` (or `make bench`). Figures go to docs/BENCHMARKS.md.
+Run: `.venv/bin/python -m bench.knowledge` (or `make bench`). Figures go to docs/BENCHMARKS.md. Search quality is
+measured on `bench/data/search/phrasings.jsonl` (see its README): top-1 and top-3 for meaning alone (the
+reference) and for the shipped hybrid ranking, on the dev phrasings the weight was tuned on and the held-out ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 import time
@@ -16,8 +19,10 @@ import numpy as np
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.index import KnowledgeIndex, Passage, chunk_answer, embedding_texts, flat_index, open_index
 from interviewer.knowledge import Question, load_bank
-from interviewer.retrieval import search
+from interviewer.retrieval import LEXICAL_WEIGHT, rank
 from interviewer.settings import load_settings
+
+PHRASINGS = Path(__file__).parent / "data" / "search" / "phrasings.jsonl"
 
 QUERIES = [
     "how does dynamic batching trade latency for throughput",
@@ -36,22 +41,66 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values) * 1000, q))
 
 
-def time_searches(index: KnowledgeIndex, embedder: SentenceTransformerEmbedder, rounds: int) -> list[float]:
-    """Seconds per `search` call (query encoding included), over `rounds` passes of the queries."""
+def time_searches(
+    index: KnowledgeIndex, embedder: SentenceTransformerEmbedder, rounds: int, weight: float = LEXICAL_WEIGHT
+) -> list[float]:
+    """Seconds per ranking (query encoding included), over `rounds` passes of the queries."""
     timings = []
     for _ in range(rounds):
         for query in QUERIES:
             start = time.perf_counter()
-            search(index, embedder, query, k=5)
+            rank(index, embedder, query, weight)[:5]
             timings.append(time.perf_counter() - start)
     return timings
 
 
-def synthetic_index(size: int, dimension: int, seed: int = 0) -> KnowledgeIndex:
-    """A bank of `size` passages with random unit vectors: FAISS flat search cost depends only on the count."""
+def read_phrasings(path: Path = PHRASINGS) -> list[dict[str, str]]:
+    """The phrasings set: query, the bank question id it asks, kind (exact or paraphrase), split (dev or heldout)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def search_quality(index: KnowledgeIndex, embedder: SentenceTransformerEmbedder, weight: float) -> dict[str, object]:
+    """Top-1 and top-3 hit rates per split and kind for one lexical weight (0 is meaning alone)."""
+    rows = read_phrasings()
+    missing = sorted({row["id"] for row in rows} - set(index.by_id))
+    found: dict[str, list[tuple[bool, bool]]] = {}
+    for row in rows:
+        if row["id"] in missing:
+            continue
+        ids = [hit.question.id for hit in rank(index, embedder, row["query"], weight)[:3]]
+        outcome = (ids[:1] == [row["id"]], row["id"] in ids)
+        for group in (row["split"], f"{row['split']} {row['kind']}", "all"):
+            found.setdefault(group, []).append(outcome)
+    return {"missing": missing, "groups": found}
+
+
+def print_quality(index: KnowledgeIndex, embedder: SentenceTransformerEmbedder) -> None:
+    """The quality table: dense alone beside the hybrid ranking, measured in the same run."""
+    dense = search_quality(index, embedder, 0.0)
+    hybrid = search_quality(index, embedder, LEXICAL_WEIGHT)
+    if dense["missing"]:
+        print(f"phrasings naming questions not in the bank (skipped): {', '.join(dense['missing'])}")
+    print(f"search quality, hybrid weight {LEXICAL_WEIGHT}:")
+    print(f"  {'group':34} {'n':>4}   dense top1/top3   hybrid top1/top3")
+    for group in sorted(dense["groups"], key=lambda g: (g == "all", g)):
+        d, h = dense["groups"][group], hybrid["groups"][group]
+        rates = [sum(o[i] for o in found) / len(found) for found in (d, h) for i in (0, 1)]
+        print(f"  {group:34} {len(d):4}   {rates[0]:6.1%} {rates[1]:6.1%}     {rates[2]:6.1%} {rates[3]:6.1%}")
+
+
+def synthetic_texts(bank_texts: list[str], size: int, rng: np.random.Generator) -> list[str]:
+    """`size` passages of 120 words drawn from the bank's own words, so BM25 sees a realistic vocabulary."""
+    words = np.array(" ".join(bank_texts).split())
+    return [" ".join(words[rng.integers(0, len(words), 120)]) for _ in range(size)]
+
+
+def synthetic_index(size: int, dimension: int, bank_texts: list[str], seed: int = 0) -> KnowledgeIndex:
+    """A bank of `size` passages with random unit vectors (FAISS flat search cost depends only on the count) and
+    texts made of the bank's words (BM25 cost depends on how many passages hold each query term)."""
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((size, dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = synthetic_texts(bank_texts, size, rng)
     questions = tuple(
         Question(
             id=f"q{i}",
@@ -63,7 +112,7 @@ def synthetic_index(size: int, dimension: int, seed: int = 0) -> KnowledgeIndex:
         )
         for i in range(size // 10)
     )
-    passages = tuple(Passage(f"q{i // 10}", f"passage {i}") for i in range(size))
+    passages = tuple(Passage(f"q{i // 10}", texts[i]) for i in range(size))
     return KnowledgeIndex(
         questions,
         passages,
@@ -109,17 +158,33 @@ def main() -> None:
     print(f"ingest (parse, chunk, encode, save): {ingest:6.2f} s   overhead ratio {ingest / raw:.2f}x")
     print(f"index load when current: p50 {percentile(loads, 50):.1f} ms, max {max(loads) * 1000:.1f} ms")
 
+    print_quality(report.index, embedder)
     real = time_searches(report.index, embedder, args.rounds)
     print(
         f"search, real bank:      p50 {percentile(real, 50):6.1f} ms  p99 {percentile(real, 99):6.1f} ms  "
         f"(n={len(real)}, query encoding included)"
     )
-    big = synthetic_index(args.synthetic, report.index.manifest["dimension"])
+    start = time.perf_counter()
+    big = synthetic_index(args.synthetic, report.index.manifest["dimension"], texts)
+    print(f"synthetic bank built (vectors, BM25 index): {time.perf_counter() - start:.1f} s")
     synthetic = time_searches(big, embedder, args.rounds)
+    dense_only = time_searches(big, embedder, args.rounds, weight=0.0)
+    p99, reference = percentile(synthetic, 99), percentile(dense_only, 99)
     print(
         f"search, {args.synthetic:,} passages: p50 {percentile(synthetic, 50):6.1f} ms  "
-        f"p99 {percentile(synthetic, 99):6.1f} ms  (n={len(synthetic)}, query encoding included)"
+        f"p99 {p99:6.1f} ms  (n={len(synthetic)}, query encoding included)"
     )
+    print(
+        f"  meaning alone, same run:  p50 {percentile(dense_only, 50):6.1f} ms  p99 {reference:6.1f} ms  "
+        f"hybrid/dense p99 ratio {p99 / reference:.2f}x"
+    )
+    timings = []
+    for _ in range(args.rounds):
+        for query in QUERIES:
+            start = time.perf_counter()
+            big.lexical.scores(query)
+            timings.append(time.perf_counter() - start)
+    print(f"  of which BM25 scoring:    p50 {percentile(timings, 50):.1f} ms  p99 {percentile(timings, 99):.1f} ms")
     vector = embedder.encode([QUERIES[0]])
     faiss_only = []
     for _ in range(100):

@@ -5,7 +5,8 @@ answer chunk, embedded together with its question), `bank.json` (the questions a
 for) and `manifest.json` (format, model, dimension, a SHA-256 per document), written last so a half-written
 index is never taken for a good one. The index is reused while the manifest matches the documents and the
 model; anything else (a changed document, another model, an unreadable file) leads to a rebuild. While a
-document is broken, the last good index is kept rather than rebuilt without it.
+document is broken, the last good index is kept rather than rebuilt without it. The BM25 index of the same texts
+(`interviewer/lexical.py`) is rebuilt in memory whenever the index is built or loaded, so it always matches them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from interviewer.documents import Document, find_documents
 from interviewer.embeddings import Embedder, Progress
 from interviewer.errors import KnowledgeError
 from interviewer.knowledge import Bank, Question, load_bank
+from interviewer.lexical import LexicalIndex
 
 FORMAT_VERSION = 2  # 2: questions carry level, sources, probes and figures
 PASSAGE_WORDS = 120
@@ -49,9 +51,12 @@ class KnowledgeIndex:
     passage_vectors: faiss.Index
     manifest: dict[str, Any]
     by_id: dict[str, Question] = field(init=False)
+    lexical: LexicalIndex = field(init=False)
+    """BM25 over the embedded texts (questions, then passages), built here so it always matches the vectors."""
 
     def __post_init__(self) -> None:
         self.by_id = {question.id: question for question in self.questions}
+        self.lexical = LexicalIndex(embedding_texts(self.questions, self.passages))
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 """Questions in, references out: find the bank question a free-form question means, or the best passages.
 
 Graders need a reference for whatever question they are handed. When the question is in the bank, however it
-is worded, its own reference answer and key points are the reference; otherwise the passages closest in
-meaning stand in for one.
+is worded, its own reference answer and key points are the reference; otherwise the closest passages stand in
+for one. Every lookup (search, matching a question, choosing a focus round's questions) goes through `rank`,
+which mixes meaning (cosine similarity of sentence embeddings) with exact terms (BM25, `interviewer/lexical.py`)
+as a weighted sum of two scores on the same 0-1 scale, so one threshold means the same thing everywhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import faiss
 import numpy as np
 
 from interviewer.embeddings import Embedder
@@ -18,15 +21,25 @@ from interviewer.knowledge import Question, normalize_question
 from interviewer.models import Reference
 
 REFERENCE_PASSAGES = 3
+LEXICAL_WEIGHT = 0.6
+"""Share of exact-term (BM25) relevance in the hybrid score; tuned on the dev phrasings in bench/data/search."""
+CANDIDATES = 50
+"""Texts taken from each of the dense and lexical indexes before both scores are computed for all of them."""
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One question of the bank and its passage that best matched a query."""
+    """One question of the bank and its passage that best matched a query.
+
+    `score` is the hybrid relevance `(1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical` of the question's
+    best text; `dense` is its cosine similarity, `lexical` its BM25 share of the query's terms (both 0-1).
+    """
 
     question: Question
     answer: str
     score: float
+    dense: float = 0.0
+    lexical: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of `search --json`."""
@@ -36,6 +49,8 @@ class SearchHit:
             "topic": self.question.topic,
             "source": self.question.reference_source or self.question.source,
             "score": round(self.score, 4),
+            "dense": round(self.dense, 4),
+            "lexical": round(self.lexical, 4),
             "id": self.question.id,
         }
 
@@ -53,8 +68,8 @@ def check_query(query: str, max_chars: int) -> str:
     return query
 
 
-def _search(vectors, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """(position, score) pairs, best first, skipping FAISS's -1 padding."""
+def _nearest(vectors: faiss.Index, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """(position, cosine) pairs, best first, skipping FAISS's -1 padding."""
     k = min(k, vectors.ntotal)
     if k <= 0:
         return []
@@ -62,47 +77,95 @@ def _search(vectors, query_vector: np.ndarray, k: int) -> list[tuple[int, float]
     return [(int(p), float(s)) for p, s in zip(positions[0], scores[0], strict=True) if p >= 0]
 
 
+def _text_owner(index: KnowledgeIndex, position: int) -> str:
+    """The question id of an embedded text: questions come first, then passages (as in `embedding_texts`)."""
+    count = len(index.questions)
+    return index.questions[position].id if position < count else index.passages[position - count].question_id
+
+
+def _dense_scores(index: KnowledgeIndex, query_vector: np.ndarray, lexical: np.ndarray) -> dict[int, float]:
+    """Cosine of the query with the nearest texts by meaning and by exact terms, keyed by text position."""
+    count = len(index.questions)
+    dense = dict(_nearest(index.question_vectors, query_vector, CANDIDATES))
+    dense |= {count + p: s for p, s in _nearest(index.passage_vectors, query_vector, CANDIDATES)}
+    top = min(CANDIDATES, len(lexical))
+    for position in np.argpartition(-lexical, top - 1)[:top] if top else ():
+        position = int(position)
+        if lexical[position] > 0 and position not in dense:
+            vectors, offset = (
+                (index.question_vectors, position) if position < count else (index.passage_vectors, position - count)
+            )
+            dense[position] = float(vectors.reconstruct(offset) @ query_vector[0])
+    return dense
+
+
+def rank(
+    index: KnowledgeIndex, embedder: Embedder, query: str, lexical_weight: float = LEXICAL_WEIGHT
+) -> list[SearchHit]:
+    """Bank questions near the query by meaning or exact terms, best first, each with its best passage.
+
+    `lexical_weight` 0 ranks by meaning alone: the benchmark's reference.
+    """
+    query_vector = embedder.encode([query])
+    lexical = index.lexical.scores(query)
+    count = len(index.questions)
+    dense_of: dict[str, float] = {}
+    lexical_of: dict[str, float] = {}
+    best_passage: dict[str, tuple[float, str]] = {}
+    for position, dense in _dense_scores(index, query_vector, lexical).items():
+        owner, exact = _text_owner(index, position), float(lexical[position])
+        dense_of[owner] = max(dense, dense_of.get(owner, -1.0))
+        lexical_of[owner] = max(exact, lexical_of.get(owner, 0.0))
+        score = (1 - lexical_weight) * dense + lexical_weight * exact
+        if position >= count and score > best_passage.get(owner, (-1.0, ""))[0]:
+            best_passage[owner] = (score, index.passages[position - count].text)
+    hits = [
+        SearchHit(
+            index.by_id[owner],
+            best_passage[owner][1] if owner in best_passage else _first_passage(index, owner),
+            (1 - lexical_weight) * dense_of[owner] + lexical_weight * lexical_of[owner],
+            dense_of[owner],
+            lexical_of[owner],
+        )
+        for owner in dense_of
+    ]
+    return sorted(hits, key=lambda hit: hit.score, reverse=True)
+
+
+def _first_passage(index: KnowledgeIndex, question_id: str) -> str:
+    """A question's opening passage, for a question that matched on its own text alone."""
+    return next(
+        (p.text for p in index.passages if p.question_id == question_id), index.by_id[question_id].reference_answer
+    )
+
+
 def search(index: KnowledgeIndex, embedder: Embedder, query: str, k: int = 5, max_chars: int = 2000) -> list[SearchHit]:
-    """The k bank questions whose passages best match the query, one hit per question, best first."""
+    """The k bank questions that best match the query, by meaning and exact terms, one hit per question."""
     query = check_query(query, max_chars)
     if k < 1:
         raise QueryError("--k must be at least 1.")
-    query_vector = embedder.encode([query])
-    hits: dict[str, SearchHit] = {}
-    for position, score in _search(index.passage_vectors, query_vector, k * 4):
-        passage = index.passages[position]
-        if passage.question_id not in hits:
-            hits[passage.question_id] = SearchHit(index.by_id[passage.question_id], passage.text, score)
-        if len(hits) == k:
-            break
-    return list(hits.values())
+    return rank(index, embedder, query)[:k]
 
 
 def match_question(
     index: KnowledgeIndex, embedder: Embedder, question: str, threshold: float
 ) -> tuple[Question | None, float]:
-    """The bank question that the text asks: exact wording first, then by meaning above the threshold.
+    """The bank question that the text asks: exact wording first, else the best-ranked question that means the
+    same (its cosine similarity reaches the threshold); returns it or None, and the best similarity seen.
 
-    A question's score is the best cosine of the text against the question itself or any of its passages, so
-    a paraphrase that echoes the answer's vocabulary ("teacher and student") still finds its question.
+    Ranking mixes in exact terms (so "int8 calibration" finds TensorRT's calibration, not probability
+    calibration); saying "this is that question" stays a test of meaning. A question's text is the question
+    itself or any of its passages, so a paraphrase that echoes the answer's vocabulary still finds it.
     """
     wanted = normalize_question(question)
     for candidate in index.questions:
         if normalize_question(candidate.question) == wanted:
             return candidate, 1.0
-    vector = embedder.encode([question])
-    scores: dict[str, float] = {}
-    for position, score in _search(index.question_vectors, vector, 5):
-        question_id = index.questions[position].id
-        scores[question_id] = max(score, scores.get(question_id, -1.0))
-    for position, score in _search(index.passage_vectors, vector, 10):
-        question_id = index.passages[position].question_id
-        scores[question_id] = max(score, scores.get(question_id, -1.0))
-    if not scores:
-        return None, 0.0
-    best_id = max(scores, key=scores.__getitem__)
-    best = scores[best_id]
-    return (index.by_id[best_id] if best >= threshold else None), best
+    ranked = rank(index, embedder, question)
+    matched = next((hit for hit in ranked if hit.dense >= threshold), None)
+    if matched is not None:
+        return matched.question, matched.dense
+    return None, max((hit.dense for hit in ranked), default=0.0)
 
 
 def find_reference(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bench.knowledge import search_quality
 from interviewer.errors import QueryError
 from interviewer.index import KnowledgeIndex, open_index
+from interviewer.lexical import LexicalIndex, tokenize
 from interviewer.retrieval import find_reference, match_question, search
 from interviewer.settings import Settings
 
@@ -86,3 +88,51 @@ def test_search_returns_one_hit_per_question_best_first(index: KnowledgeIndex, e
 def test_unusable_queries_get_a_clear_message(index: KnowledgeIndex, embedder, query: str, message: str) -> None:
     with pytest.raises(QueryError, match=message):
         search(index, embedder, query)
+
+
+def test_a_term_the_bank_never_uses_counts_against_every_text() -> None:
+    lexical = LexicalIndex(["INT8 calibration of a TensorRT engine", "Probability calibration with Platt scaling"])
+    int8, probability = lexical.scores("int8 calibration")
+    assert 0.35 < int8 < 1 and int8 > 3 * probability
+    assert list(lexical.scores("NVFP4")) == [0.0, 0.0]
+    assert 0 < lexical.scores("NVFP4 calibration")[0] < int8
+
+
+def test_exact_terms_survive_tokenizing() -> None:
+    terms = tokenize("torch.sum(a, keepdim=True) on KV caches: p99 and INT8 with jit_compile")
+    expected = {"torch.sum", "torch", "sum", "keepdim", "cache", "p99", "int8", "jit_compile", "jit", "compile"}
+    assert expected <= set(terms)
+    assert "on" not in terms and "and" not in terms
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("int8 calibration", "Walk through a TensorRT optimization workflow"),
+        ("continuous batching", "How do dynamic batching in a model server and continuous batching"),
+        ("keepdim when summing over dim 0", "what is the difference between ``torch.sum"),
+        ("p99 latency budget", "What do latency SLOs and tail latency"),
+    ],
+)
+def test_a_query_with_exact_terms_ranks_their_question_first(
+    index: KnowledgeIndex, embedder, query: str, expected: str
+) -> None:
+    hits = search(index, embedder, query, k=3)
+    assert hits[0].question.question.startswith(expected), [hit.question.question for hit in hits]
+
+
+def test_the_exact_term_index_follows_the_documents(indexed_settings: Settings, embedder) -> None:
+    (indexed_settings.knowledge_dir / "90-new.md").write_text(
+        "Q: What is the zorblax scheduler?\n\nA zorblax scheduler orders requests by deadline.\n", encoding="utf-8"
+    )
+    index = open_index(indexed_settings.knowledge_dir, indexed_settings.index_dir, embedder).index
+    hit = search(index, embedder, "zorblax", k=1)[0]
+    assert hit.question.question == "What is the zorblax scheduler?" and hit.lexical > 0.35
+
+
+def test_phrasings_of_bank_questions_find_them_in_the_top_3(index: KnowledgeIndex, embedder) -> None:
+    dense = search_quality(index, embedder, 0.0)["groups"]["all"]
+    hybrid = search_quality(index, embedder, 0.6)["groups"]["all"]
+    top3 = [sum(found for _, found in outcomes) / len(outcomes) for outcomes in (dense, hybrid)]
+    assert len(hybrid) >= 100
+    assert top3[1] >= 0.93 and top3[1] >= top3[0], top3
