@@ -8,7 +8,7 @@ goes back into the box with a notice, so several tabs never mix and nothing type
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -27,13 +27,17 @@ from app_pages.common import (
     start_loading_model,
 )
 from interviewer.answers import MAX_ANSWER_CHARS, clean_answer
-from interviewer.engine import MAX_FOCUS_CHARS, Prompt, RoundOptions, Summary
+from interviewer.engine import MAX_FOCUS_CHARS, FocusMatch, Prompt, RoundOptions, Summary
 from interviewer.errors import InterviewerError, RoundNotFoundError, StaleAnswerError, StoreError
+from interviewer.knowledge import LEVELS
 from interviewer.models import RoundRecord
+from interviewer.wording import counted
 
 runtime = get_runtime()
 interviewer = runtime.interviewer
 st.title("Interview")
+PENDING_FOCUS = "interview_pending_focus"
+"""A focus round waiting for the person's choice: its options and the questions that match its focus."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,11 @@ def show_flash() -> None:
 
 
 def start_form() -> None:
-    """Choose a round: topics or a free-text focus, how many questions, practice or mock."""
+    """Choose a round: topics or a free-text focus, levels, how many questions, practice or mock."""
     show_flash()
+    if PENDING_FOCUS in st.session_state:
+        confirm_focus(*st.session_state[PENDING_FOCUS])
+        return
     for record in runtime.store.unfinished_rounds(limit=3):
         if st.button(
             f"Resume round {record.id} ({record.turns} answered, started {record.started_at})",
@@ -89,6 +96,7 @@ def start_form() -> None:
             max_chars=MAX_FOCUS_CHARS,
             key="start_focus",
         )
+        levels = st.multiselect("Levels", LEVELS, placeholder="All levels", key="start_levels")
         count = st.slider("Questions", 1, 15, 5, key="start_count")
         mode = st.radio(
             "Mode",
@@ -97,17 +105,46 @@ def start_form() -> None:
             captions=["Grades, hints and model answers as you go", "No help until the end, like the real thing"],
             key="start_mode",
         )
+        ramp = st.checkbox("Ramp up: easier questions first, harder ones later", key="start_ramp")
         retry_weak = st.checkbox("Prefer questions I scored low on", key="start_retry_weak")
         submitted = st.form_submit_button("Start the round", type="primary", key="start_submit")
     st.caption(f"Grader: {runtime.grading.describe()}")
     if submitted:
         try:
-            options = RoundOptions(tuple(topics), focus or None, count, mode, retry_weak)
-            with st.spinner("Choosing questions (the first round after a start also waits for the model)..."):
-                st.session_state[ROUND_ID] = interviewer.start(options)
+            options = RoundOptions(tuple(topics), focus or None, count, mode, retry_weak, tuple(levels), ramp)
+            if options.focus and options.focus.strip():
+                with st.spinner("Finding the questions about your focus (the first time also waits for the model)..."):
+                    match = interviewer.match_focus(options)
+                if match.shortfall(count):
+                    st.session_state[PENDING_FOCUS] = (options, match)
+                    st.rerun()
+            start_round(options)
         except InterviewerError as error:
             st.error(str(error))
-            return
+
+
+def start_round(options: RoundOptions) -> None:
+    """Plan the round, make it the page's round and show its first question."""
+    with st.spinner("Choosing questions (the first round after a start also waits for the model)..."):
+        st.session_state[ROUND_ID] = interviewer.start(options)
+    st.session_state.pop(PENDING_FOCUS, None)
+    st.rerun()
+
+
+def confirm_focus(options: RoundOptions, match: FocusMatch) -> None:
+    """Before a focus round the bank cannot fill: say how many questions match and offer the closest topic."""
+    st.warning(match.shortfall(options.count), icon=":material/info:")
+    columns = st.columns(3)
+    try:
+        found = len(match.questions)
+        if found and columns[0].button(f"Start with {counted(found, 'question')}", type="primary", key="focus_accept"):
+            start_round(options)
+        if match.closest_topic and columns[1].button(f"A round on {match.closest_topic}", key="focus_topic"):
+            start_round(replace(options, focus=None, topics=(match.closest_topic,)))
+    except InterviewerError as error:
+        st.error(str(error))
+    if columns[2].button("Change the round", key="focus_back"):
+        st.session_state.pop(PENDING_FOCUS, None)
         st.rerun()
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages.common import UPLOAD_JOB, get_runtime, start_loading_model, upload_indexer
 from interviewer.errors import InterviewerError
+from interviewer.knowledge import LEVELS
 from interviewer.retrieval import search
 from interviewer.uploads import MAX_BYTES, MAX_QUESTIONS, IndexJob, add_upload
 
@@ -30,14 +31,23 @@ if query:
     except InterviewerError as error:
         st.warning(str(error))
 
-topic = st.selectbox("Browse a topic", list(dict.fromkeys(q.topic for q in index.questions)))
-for question in (q for q in index.questions if q.topic == topic):
-    with st.expander(question.question):
+left, right = st.columns([2, 1])
+topic = left.selectbox("Browse a topic", list(dict.fromkeys(q.topic for q in index.questions)))
+levels = right.multiselect("Levels", LEVELS, placeholder="All levels", key="knowledge_levels")
+shown = [q for q in index.questions if q.topic == topic and (not levels or q.level in levels)]
+if not shown:
+    st.info(f"No {topic} question at level {' or '.join(levels)}.")
+for question in shown:
+    with st.expander(f"{question.question} · {question.level}" if question.level else question.question):
         st.markdown("**Key points**")
         for point in question.key_points:
             st.markdown(f"- {point}")
         st.markdown("**Reference answer**")
         st.markdown(question.reference_answer or "_No reference answer yet._")
+        if question.sources:
+            st.markdown("**Sources**")
+            for source in question.sources:
+                st.markdown(f"- [{source.title}]({source.url})")
         st.caption(f"id `{question.id}` · {question.source}")
 
 

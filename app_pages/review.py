@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages.common import CONFIRM_DELETE, get_runtime, show_turn
 from interviewer.export import round_json, round_markdown
+from interviewer.knowledge import LEVELS
 from interviewer.models import RoundRecord
 from interviewer.wording import counted
 
@@ -26,15 +27,29 @@ topic = st.selectbox("Topic", ["All topics", *topics])
 rounds = runtime.store.list_rounds(None if topic == "All topics" else topic)
 
 
+NO_LEVEL = "no level"
+
+
 def score_rows(records: list[RoundRecord]) -> pd.DataFrame:
-    """One row per graded answer: when, topic, score, round and its place in time (filtered to the chosen topic)."""
+    """One row per graded answer: when, topic, level, score, round and its place in time (for the chosen topic).
+
+    The level is the bank question's as it is now: a question gone from the bank, or never given one, has none.
+    """
+    bank = runtime.report.index.by_id
     rows = [
-        {"time": turn.created_at, "topic": turn.topic, "score": turn.grade.score, "round": record.id, "order": order}
+        {
+            "time": turn.created_at,
+            "topic": turn.topic,
+            "level": getattr(bank.get(turn.question_id or ""), "level", None) or NO_LEVEL,
+            "score": turn.grade.score,
+            "round": record.id,
+            "order": order,
+        }
         for order, record in enumerate(reversed(records), start=1)  # the store lists newest first
         for turn in record.graded_turns
         if turn.grade and (topic == "All topics" or turn.topic == topic)
     ]
-    frame = pd.DataFrame(rows, columns=["time", "topic", "score", "round", "order"])
+    frame = pd.DataFrame(rows, columns=["time", "topic", "level", "score", "round", "order"])
     frame["time"] = pd.to_datetime(frame["time"])
     return frame
 
@@ -78,6 +93,14 @@ if not scores.empty:
             ),
             width="stretch",
         )
+    st.markdown("**Average score per level**")
+    per_level = scores.groupby("level", as_index=False).agg(score=("score", "mean"), answers=("score", "size"))
+    per_level["order"] = per_level["level"].map(lambda level: (*LEVELS, NO_LEVEL).index(level))
+    st.dataframe(
+        per_level.sort_values("order")[["level", "score", "answers"]],
+        column_config={"score": st.column_config.NumberColumn("average score", format="%.1f")},
+        hide_index=True,
+    )
 
 
 def label(record: RoundRecord) -> str:

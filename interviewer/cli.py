@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -222,14 +223,25 @@ def _resumable(args: argparse.Namespace, settings: Settings) -> RoundRecord | No
     """The unfinished round that --resume names, checked before the model loads; None for a new round."""
     if not args.resume:
         return None
-    if args.topic or args.focus or args.retry_weak:
+    if args.topic or args.focus or args.retry_weak or args.level or args.ramp:
         raise InterviewerError(
-            "--resume continues a round with its own questions; drop --topic, --focus, --retry-weak."
+            "--resume continues a round with its own questions; drop --topic, --focus, --level, --ramp, --retry-weak."
         )
     record = Store(settings.database_path).get_round(args.resume)
     if record.ended_at:
         raise InterviewerError(f"Round {record.id} has finished; `transcripts show {record.id}` shows it.")
     return record
+
+
+def _say_focus_shortfall(interviewer: Interviewer, options: RoundOptions) -> None:
+    """Before a focus round the bank cannot fill: how many questions match, and the command for the closest topic."""
+    if not (options.focus and options.focus.strip()):
+        return
+    match = interviewer.match_focus(options)
+    message = match.shortfall(options.count)
+    if message and match.questions:
+        command = f"python -m interviewer round --topic {shlex.quote(match.closest_topic or '')} --n {options.count}"
+        print(message + (f" For a round on it: `{command}`." if match.closest_topic else ""))
 
 
 def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,10 +251,18 @@ def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
     interviewer = runtime.interviewer
     if resumed is None:
         options = RoundOptions(
-            topics=tuple(args.topic or ()), focus=args.focus, count=args.n, mode=args.mode, retry_weak=args.retry_weak
+            topics=tuple(args.topic or ()),
+            focus=args.focus,
+            count=args.n,
+            mode=args.mode,
+            retry_weak=args.retry_weak,
+            levels=tuple(args.level or ()),
+            ramp=args.ramp,
         )
+        _say_focus_shortfall(interviewer, options)
         round_id, mode = interviewer.start(options), args.mode
-        print(f"Round {round_id}: {args.n} question(s), graded by {runtime.grading.describe()}.")
+        planned = len(runtime.store.get_round(round_id).question_ids)
+        print(f"Round {round_id}: {counted(planned, 'question')}, graded by {runtime.grading.describe()}.")
         print(f"If it is interrupted, continue it with `python -m interviewer round --resume {round_id}`.")
     else:
         round_id, mode = resumed.id, resumed.mode
@@ -360,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     round_cmd.add_argument("--n", type=int, default=5, help="number of questions (default 5)")
     round_cmd.add_argument("--mode", choices=["practice", "mock"], default="practice")
     round_cmd.add_argument("--retry-weak", action="store_true", help="prefer questions you scored low on")
+    round_cmd.add_argument("--level", action="append", choices=LEVELS, help="only this level (repeat for several)")
+    round_cmd.add_argument("--ramp", action="store_true", help="easier questions first, harder ones later")
     round_cmd.add_argument(
         "--resume", metavar="ROUND_ID", help="continue an unfinished round where it stopped (its own questions)"
     )

@@ -21,18 +21,22 @@ from interviewer.errors import QueryError, StaleAnswerError
 from interviewer.grade import Grade
 from interviewer.grading import GradingService
 from interviewer.index import KnowledgeIndex
-from interviewer.knowledge import Question
+from interviewer.knowledge import LEVELS, Question
 from interviewer.models import FollowUp, Reference, RoundRecord, Turn
 from interviewer.prompts import render
+from interviewer.retrieval import rank
 from interviewer.settings import Settings
 from interviewer.store import Store
+from interviewer.wording import counted
 
 Mode = Literal["practice", "mock"]
 
 FOLLOW_UP_BELOW = 4.0
 """A partial answer (at least 1, below this) to a main question gets one follow-up question."""
-FOCUS_MIN_SCORE = 0.25
-"""A question is about a free-text focus when its similarity reaches this."""
+FOCUS_MIN_SCORE = 0.5
+"""A question is about a free-text focus when its hybrid relevance (meaning and exact terms, `retrieval.rank`,
+0-1) reaches this. "KV cache" then gives the KV-cache question (0.65), not batching or pinned memory (0.37 at
+most), and "tensor parallelism for 70B models" does not give TensorFlow's parallelism question (0.45)."""
 WEAK_BELOW = 3.0
 """Questions scored below this are worth retrying."""
 MAX_FOCUS_CHARS = 200
@@ -50,10 +54,37 @@ class RoundOptions:
     count: int = 5
     mode: Mode = "practice"
     retry_weak: bool = False
+    levels: tuple[str, ...] = ()
+    """Only questions of these levels (`knowledge.LEVELS`); empty means every level."""
+    ramp: bool = False
+    """Easier questions first, harder ones later in the round."""
 
     def __post_init__(self) -> None:
         if self.focus is not None and len(self.focus) > MAX_FOCUS_CHARS:
             raise QueryError(f"A focus is a few words (at most {MAX_FOCUS_CHARS} characters); shorten it.")
+
+
+@dataclass(frozen=True)
+class FocusMatch:
+    """The bank questions about a free-text focus (within the round's topics and levels), best first, and the
+    topic to offer when they are fewer than the round asks for."""
+
+    focus: str
+    questions: tuple[Question, ...]
+    closest_topic: str | None
+
+    def shortfall(self, count: int) -> str | None:
+        """What to tell the person before the round starts when fewer questions match than asked; else None."""
+        found = len(self.questions)
+        if found >= count:
+            return None
+        offer = f" The closest topic is {self.closest_topic}." if self.closest_topic else ""
+        if not found:
+            return f"The bank has no question about {self.focus!r}.{offer}"
+        return (
+            f"The bank has only {counted(found, 'question')} about {self.focus!r} (you asked for {count}); "
+            f"the round would have {found}.{offer}"
+        )
 
 
 @dataclass(frozen=True)
@@ -125,54 +156,62 @@ class Interviewer:
         """Topics of the bank in order of first appearance."""
         return list(dict.fromkeys(question.topic for question in self.index.questions))
 
-    def _by_focus(self, focus: str) -> list[Question]:
-        """Bank questions about a free-text focus, most relevant first."""
-        vector = self.embedder.encode([focus])
-        scores: dict[str, float] = {}
-        for vectors, key in ((self.index.question_vectors, "q"), (self.index.passage_vectors, "p")):
-            found, positions = vectors.search(vector, min(vectors.ntotal, 60))
-            for score, position in zip(found[0], positions[0], strict=True):
-                if position < 0:
-                    continue
-                qid = self.index.questions[position].id if key == "q" else self.index.passages[position].question_id
-                scores[qid] = max(float(score), scores.get(qid, -1.0))
-        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-        return [self.index.by_id[qid] for qid in ranked if scores[qid] >= FOCUS_MIN_SCORE]
+    def match_focus(self, options: RoundOptions) -> FocusMatch:
+        """The questions about the options' focus within their topics and levels, and the closest topic."""
+        focus = (options.focus or "").strip()
+        allowed = {question.id for question in self._pool(options)}
+        ranked = rank(self.index, self.embedder, focus) if focus else []
+        about = tuple(hit.question for hit in ranked if hit.score >= FOCUS_MIN_SCORE and hit.question.id in allowed)
+        return FocusMatch(focus, about, ranked[0].question.topic if ranked else None)
 
-    def _balanced(self, pool: list[Question], count: int) -> list[Question]:
-        """A random pick that takes topics in turn, so an all-topics round is not five TensorFlow questions."""
-        by_topic: dict[str, list[Question]] = defaultdict(list)
-        for question in pool:
-            by_topic[question.topic].append(question)
-        for questions in by_topic.values():
-            self.rng.shuffle(questions)
-        topics = list(by_topic)
-        self.rng.shuffle(topics)
-        chosen: list[Question] = []
-        while len(chosen) < count and any(by_topic.values()):
-            for topic in topics:
-                if by_topic[topic] and len(chosen) < count:
-                    chosen.append(by_topic[topic].pop())
-        return chosen
-
-    def choose_questions(self, options: RoundOptions) -> list[Question]:
-        """The questions of a new round: by topic or focus, weak ones first when asked, never repeated."""
-        if options.count < 1:
-            raise QueryError("A round needs at least one question.")
+    def _pool(self, options: RoundOptions) -> list[Question]:
+        """The bank questions of the options' topics and levels; a choice that leaves none is an error."""
         pool = list(self.index.questions)
         if options.topics:
             wanted = {topic.casefold() for topic in options.topics}
             pool = [question for question in pool if question.topic.casefold() in wanted]
             if not pool:
                 raise QueryError(f"No questions for {', '.join(options.topics)}. Topics: {', '.join(self.topics())}.")
-        if options.focus and options.focus.strip():
-            allowed = {question.id for question in pool}
-            pool = [question for question in self._by_focus(options.focus.strip()) if question.id in allowed]
+        if options.levels:
+            pool = [question for question in pool if question.level in options.levels]
             if not pool:
-                raise QueryError(f"No question in the bank is about {options.focus.strip()!r}; try broader words.")
+                raise QueryError(f"No questions at level {' or '.join(options.levels)} in the chosen topics.")
+        return pool
+
+    def _balanced(self, pool: list[Question], count: int, by_level: bool = False) -> list[Question]:
+        """A random pick that takes topics (or, for a ramp, levels) in turn, so an all-topics round is not five
+        TensorFlow questions and a ramp-up round has easy and hard ones."""
+        groups: dict[object, list[Question]] = defaultdict(list)
+        for question in pool:
+            groups[_difficulty(question) if by_level else question.topic].append(question)
+        for questions in groups.values():
+            self.rng.shuffle(questions)
+        keys = list(groups)
+        self.rng.shuffle(keys)
+        chosen: list[Question] = []
+        while len(chosen) < count and any(groups.values()):
+            for key in keys:
+                if groups[key] and len(chosen) < count:
+                    chosen.append(groups[key].pop())
+        return chosen
+
+    def choose_questions(self, options: RoundOptions) -> list[Question]:
+        """The questions of a new round: by topic, level or focus, weak ones first when asked, never repeated.
+
+        A focus round takes only questions about the focus, so it is shorter than asked when the bank has fewer
+        (`match_focus` says so before the round starts); a ramp-up round orders its questions by level.
+        """
+        if options.count < 1:
+            raise QueryError("A round needs at least one question.")
+        pool = self._pool(options)
+        focused: list[Question] = []
+        if options.focus and options.focus.strip():
+            match = self.match_focus(options)
+            if not match.questions:
+                raise QueryError(f"{match.shortfall(options.count)} Try broader words or choose a topic.")
+            pool = list(match.questions)
             focused = pool[: options.count]
-        else:
-            focused = []
+        chosen = focused or self._balanced(pool, options.count, options.ramp)
         if options.retry_weak:
             history = self.store.question_scores()
             weak = sorted(
@@ -180,8 +219,8 @@ class Interviewer:
                 key=lambda q: sum(history[q.id]) / len(history[q.id]),
             )
             rest = [q for q in pool if q not in weak]
-            return (weak + (focused or self._balanced(rest, options.count)))[: options.count]
-        return focused or self._balanced(pool, options.count)
+            chosen = (weak + (focused or self._balanced(rest, options.count, options.ramp)))[: options.count]
+        return sorted(chosen, key=_difficulty) if options.ramp else chosen
 
     # -- running a round ----------------------------------------------------------------------------------
 
@@ -334,6 +373,11 @@ def _subject(point: str) -> str:
     head = re.split(r"[:;,(]", point, maxsplit=1)[0].strip()
     words = head.split()
     return head if len(words) <= HINT_WORDS else " ".join(words[:HINT_WORDS]) + " ..."
+
+
+def _difficulty(question: Question) -> int:
+    """A question's place in a ramp-up round: junior first, staff last, questions without a level in the middle."""
+    return LEVELS.index(question.level) if question.level in LEVELS else len(LEVELS) // 2
 
 
 def _turn(prompt: Prompt, answer: str | None, grade: Grade | None) -> Turn:

@@ -9,6 +9,7 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import get_runtime
+from interviewer.knowledge import LEVELS
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
 from interviewer.store import Store
 
@@ -30,10 +31,13 @@ def new_session() -> AppTest:
 
 
 def start_round(at: AppTest, count: int = 2, mode: str = "practice", focus: str = FOCUS) -> None:
+    """Start a focus round; when the bank has fewer questions on the focus than asked, take those it has."""
     at.text_input(key="start_focus").input(focus)
     at.slider(key="start_count").set_value(count)
     at.radio(key="start_mode").set_value(mode)
     at.button(key="start_submit").click().run()
+    if any(button.key == "focus_accept" for button in at.button):
+        at.button(key="focus_accept").click().run()
     assert not at.exception, at.exception
 
 
@@ -83,6 +87,24 @@ def chart_data(at: AppTest) -> list[pd.DataFrame]:
     return [pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas() for chart in at.get("vega_lite_chart")]
 
 
+def test_a_focus_the_bank_cannot_fill_is_said_before_the_round_and_the_closest_topic_offered(
+    app_env: Settings,
+) -> None:
+    at = new_session()
+    at.text_input(key="start_focus").input("KV cache")
+    at.slider(key="start_count").set_value(15)
+    at.button(key="start_submit").click().run()
+    assert not at.exception, at.exception
+    (warning,) = at.warning
+    assert "about 'KV cache' (you asked for 15)" in warning.value and "The closest topic is " in warning.value
+    assert not at.chat_message  # no round has started
+    topic = warning.value.split("The closest topic is ")[1].rstrip(".")
+    at.button(key="focus_topic").click().run()
+    assert not at.exception, at.exception
+    record = Store(app_env.database_path).list_rounds()[0]
+    assert record.topics == [topic] and record.focus is None and len(record.question_ids) > 1
+
+
 def test_review_charts_rounds_in_order_and_filters_by_topic(app_env: Settings) -> None:
     for focus, text in (
         (FOCUS, FULL),
@@ -102,6 +124,9 @@ def test_review_charts_rounds_in_order_and_filters_by_topic(app_env: Settings) -
     assert list(over_time["number"]) == [1, 2]
     topics = {turn.topic for record in rounds for turn in record.graded_turns}
     assert set(per_topic["topic"]) == topics and len(topics) == 2
+    (per_level,) = at.dataframe  # scores by level: each answer counted once, under its question's level
+    assert per_level.value["answers"].sum() == sum(len(record.graded_turns) for record in rounds)
+    assert set(per_level.value["level"]) <= {*LEVELS, "no level"}
 
     quantization_topic = rounds[0].turns[0].topic
     at.selectbox[0].select(quantization_topic).run()

@@ -46,7 +46,7 @@ def test_a_follow_up_quotes_the_missed_point_as_written(engine: Interviewer) -> 
 def test_a_behavioral_follow_up_asks_about_the_story(engine: Interviewer) -> None:
     question = follow_up_after(
         engine,
-        "a time you disagreed with a teammate",
+        "disagreed with a colleague about latency versus accuracy",
         "I disagreed with a colleague about the serving framework. We talked and chose one.",
     )
     assert question.startswith("Let us stay with that story") and "how this works" not in question
