@@ -12,6 +12,7 @@ import streamlit as st
 
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.errors import InterviewerError
+from interviewer.export import markdown_text
 from interviewer.grade import Grade
 from interviewer.models import Turn
 from interviewer.runtime import Runtime, build_runtime
@@ -122,6 +123,13 @@ def show_grade(grade: Grade) -> None:
         st.markdown("**Missed**")
         for point in grade.key_points_missed:
             st.markdown(f"- :material/cancel: {point}")
+    if grade.figures:
+        st.markdown("**Figures**")
+        for check in grade.figures:
+            icon = {"right": "check_circle", "wrong": "cancel", "missing": "help"}[check.verdict]
+            st.markdown(f"- :material/{icon}: {markdown_text(check.describe())}")
+        if grade.figures[0].working:
+            st.caption("Working: " + markdown_text(grade.figures[0].working))
     st.markdown(f"**What was good:** {grade.strengths}")
     st.markdown(f"**What to add:** {grade.improvements}")
     with st.expander("Model answer"):

@@ -56,6 +56,10 @@ def grade_markdown(grade: Grade, escaped: bool = True) -> list[str]:
         lines += ["Covered:", *[f"- {escape(point)}" for point in grade.key_points_covered], ""]
     if grade.key_points_missed:
         lines += ["Missed:", *[f"- {escape(point)}" for point in grade.key_points_missed], ""]
+    if grade.figures:
+        lines += ["Figures:", *[f"- {escape(check.describe())}" for check in grade.figures]]
+        working = grade.figures[0].working
+        lines += [*([f"- Working: {escape(working)}"] if working else []), ""]
     lines += [f"What was good: {escape(grade.strengths)}", "", f"What to add: {escape(grade.improvements)}", ""]
     lines += ["<details><summary>Model answer</summary>", "", *block(grade.model_answer), "", "</details>", ""]
     return lines

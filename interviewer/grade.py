@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from interviewer.figures import FigureCheck
+
 Flag = Literal[
     "empty",
     "restates_question",
@@ -93,6 +95,9 @@ class Grade(Assessment):
     grader: str = Field(description="'llm:<model>' or 'offline'.")
     reference: ReferenceInfo = Field(default_factory=ReferenceInfo)
     notice: str | None = Field(default=None, description="Something the person must know, e.g. a fallback.")
+    figures: list[FigureCheck] = Field(
+        default_factory=list, description="The question's expected figures, each checked against the answer."
+    )
 
     @property
     def flag_labels(self) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from interviewer.answers import clean_answer
 from interviewer.errors import GraderError
+from interviewer.figures import check_figures, wrong_figures_note
 from interviewer.grade import CriterionScores, Grade
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.models import Reference
@@ -61,6 +62,17 @@ def _cap(grade: Grade, ceiling: float) -> Grade:
     return grade.model_copy(update={"score": min(grade.score, ceiling), "criteria": criteria, "flags": flags})
 
 
+def with_figures(grade: Grade, answer: str, reference: Reference) -> Grade:
+    """The grade with the bank question's expected figures checked; a wrong one is named in the improvements."""
+    question = reference.question
+    if question is None or not question.figures:
+        return grade
+    checks = check_figures(question.figures, question.working, answer)
+    note = wrong_figures_note(checks)
+    improvements = f"{grade.improvements} {note}".strip() if note else grade.improvements
+    return grade.model_copy(update={"figures": checks, "improvements": improvements})
+
+
 class GradingService:
     """Tries the configured graders in order and never lets a grading fault lose an answer."""
 
@@ -85,7 +97,11 @@ class GradingService:
         return " then ".join(grader.name for grader in self.graders) + " (offline if it fails)"
 
     def grade(self, question: str, answer: str, reference: Reference) -> Grade:
-        """Grade one answer; the result says which grader made it and why, if it is not the one asked for."""
+        """Grade one answer; the result says which grader made it and why, and checks the figures it computes."""
+        return with_figures(self._grade(question, answer, reference), answer, reference)
+
+    def _grade(self, question: str, answer: str, reference: Reference) -> Grade:
+        """The grade of the first grader in the chain that answers, else the offline one."""
         check = self.offline.grade(question, answer, reference)
         if not self.graders:
             if self.settings.grader == "offline":
