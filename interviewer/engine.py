@@ -289,8 +289,10 @@ class Interviewer:
             return None
         missed = tuple(grade.key_points_missed[:2])
         text = self.grading.follow_up(grade, prompt.question, answer, missed)
+        question = self.index.by_id.get(prompt.question_id or "")
+        if not text and question is not None:
+            text = question.probe_for(missed[0])  # the author's probe asks for the point without giving it away
         if not text:
-            question = self.index.by_id.get(prompt.question_id or "")
             template = "followup_offline_star" if question and question.is_behavioral else "followup_offline"
             text = render(self.settings.prompts_dir, template, point=missed[0].rstrip("."))
         return FollowUp(text, prompt.topic, prompt.question_id, missed)

@@ -101,6 +101,10 @@ class Question:
         object.__setattr__(self, "probes", _aligned(self.probes, self.key_points))
         object.__setattr__(self, "star_probes", _aligned(self.star_probes, self.star))
 
+    def probe_for(self, point: str) -> str:
+        """The follow-up that asks for a key point without stating it; "" when the author gave none."""
+        return next((probe for key, probe in zip(self.key_points, self.probes, strict=True) if key == point), "")
+
     @property
     def is_behavioral(self) -> bool:
         """Behavioral questions are judged on the STAR rubric rather than a technical reference."""

@@ -30,7 +30,9 @@ Topic: LLM Serving
 Level: mid
 Key points:
 - The batch is re-formed at every decode step
+  Probe: At what moments does the scheduler decide which sequences run together?
 - Finished sequences leave and queued ones join at once
+  Probe: What happens to a request that finishes while others in its batch are still generating?
 
 Continuous batching rebuilds the batch at every decode step: finished sequences leave and waiting requests join.
 
@@ -136,3 +138,13 @@ def test_the_terminal_round_says_the_focus_is_short_before_it_starts(small_setti
 def test_the_terminal_round_refuses_an_unknown_level(small_settings: Settings) -> None:
     result = run_cli(small_settings, "round", "--level", "expert", stdin="/end\n")
     assert result.returncode == 2 and "invalid choice: 'expert'" in result.stderr
+
+
+def test_an_offline_follow_up_asks_the_bank_probe_without_giving_the_point_away(engine: Interviewer) -> None:
+    prompt = engine.next_prompt(engine.start(RoundOptions(focus="continuous batching", count=1)))
+    assert prompt is not None and prompt.question.startswith("How does continuous batching")
+    outcome = engine.answer(prompt, "Finished sequences leave the batch at once and queued requests join right away.")
+    assert outcome.turn.grade is not None
+    follow_up = outcome.next_prompt
+    assert follow_up is not None and follow_up.kind == "follow_up", outcome.turn.grade
+    assert follow_up.question == "At what moments does the scheduler decide which sequences run together?"
