@@ -2,9 +2,11 @@
 
 Graders need a reference for whatever question they are handed. When the question is in the bank, however it
 is worded, its own reference answer and key points are the reference; otherwise the closest passages stand in
-for one. Every lookup (search, matching a question, choosing a focus round's questions) goes through `rank`,
+for one. Every lookup (search, matching a question, choosing a focus round's questions) ranks with `rank`,
 which mixes meaning (cosine similarity of sentence embeddings) with exact terms (BM25, `interviewer/lexical.py`)
-as a weighted sum of two scores on the same 0-1 scale, so one threshold means the same thing everywhere.
+as a weighted sum of two scores on the same 0-1 scale. Deciding that a free-form question *is* a bank question
+stays a test of meaning (cosine against `match_threshold`); deciding that a question is *about* a focus uses the
+hybrid score (`engine.FOCUS_MIN_SCORE`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from interviewer.settings import PROJECT_ROOT, Settings, load_settings
 from interviewer.store import Store
 
 APP = str(PROJECT_ROOT / "app.py")
-FOCUS = "dynamic batching in a model server"
+FOCUS = "batching"  # the bank has at least two questions on it, dynamic batching first
 PARTIAL = "Dynamic batching groups requests that arrive close together into one batch so the GPU is used better."
 FULL = (
     "Dynamic batching groups concurrent requests into one batch to raise accelerator utilisation and throughput. "

@@ -36,7 +36,7 @@ def run_cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.Compl
 
 def test_a_terminal_round_is_graded_recorded_and_exported(indexed_settings: Settings) -> None:
     stdin = f"/hint\n\n{ANSWER}\nsecond line of the same answer\n\n/skip\n\n/skip\n\n/end\n\n"
-    result = run_cli(indexed_settings, "round", "--focus", "dynamic batching", "--n", "2", stdin=stdin)
+    result = run_cli(indexed_settings, "round", "--focus", "batching", "--n", "2", stdin=stdin)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Question 1/2" in out
@@ -75,7 +75,7 @@ def test_transcripts_show_with_an_unknown_id_is_a_clear_error(indexed_settings: 
 
 def test_a_command_on_its_own_line_acts_at_once(indexed_settings: Settings) -> None:
     """Commands need no empty line after them, and are never graded as an answer."""
-    result = run_cli(indexed_settings, "round", "--focus", "dynamic batching", "--n", "2", stdin="/hint\n/skip\n/end\n")
+    result = run_cli(indexed_settings, "round", "--focus", "batching", "--n", "2", stdin="/hint\n/skip\n/end\n")
     assert result.returncode == 0, result.stderr
     assert "A strong answer touches on:" in result.stdout
     assert "Question 2/2" in result.stdout  # /skip moved on
