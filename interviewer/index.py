@@ -53,10 +53,15 @@ class KnowledgeIndex:
     by_id: dict[str, Question] = field(init=False)
     lexical: LexicalIndex = field(init=False)
     """BM25 over the embedded texts (questions, then passages), built here so it always matches the vectors."""
+    first_passage: dict[str, str] = field(init=False)
+    """Each question's opening passage, shown for a search hit that matched on the question's own text."""
 
     def __post_init__(self) -> None:
         self.by_id = {question.id: question for question in self.questions}
         self.lexical = LexicalIndex(embedding_texts(self.questions, self.passages))
+        self.first_passage = {}
+        for passage in self.passages:
+            self.first_passage.setdefault(passage.question_id, passage.text)
 
 
 @dataclass(frozen=True)

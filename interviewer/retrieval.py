@@ -124,7 +124,7 @@ def rank(
     hits = [
         SearchHit(
             index.by_id[owner],
-            best_passage[owner][1] if owner in best_passage else _first_passage(index, owner),
+            best_passage[owner][1] if owner in best_passage else index.first_passage.get(owner, ""),
             (1 - lexical_weight) * dense_of[owner] + lexical_weight * lexical_of[owner],
             dense_of[owner],
             lexical_of[owner],
@@ -132,13 +132,6 @@ def rank(
         for owner in dense_of
     ]
     return sorted(hits, key=lambda hit: hit.score, reverse=True)
-
-
-def _first_passage(index: KnowledgeIndex, question_id: str) -> str:
-    """A question's opening passage, for a question that matched on its own text alone."""
-    return next(
-        (p.text for p in index.passages if p.question_id == question_id), index.by_id[question_id].reference_answer
-    )
 
 
 def search(index: KnowledgeIndex, embedder: Embedder, query: str, k: int = 5, max_chars: int = 2000) -> list[SearchHit]:
