@@ -13,6 +13,8 @@ from interviewer.knowledge import LEVELS
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
 from interviewer.store import Store
 
+from .test_figures import KV_DOCUMENT
+
 APP = str(PROJECT_ROOT / "app.py")
 FOCUS = "batching"  # the bank has at least two questions on it, dynamic batching first
 PARTIAL = "Dynamic batching groups requests that arrive close together into one batch so the GPU is used better."
@@ -295,3 +297,16 @@ def test_the_first_page_is_drawn_before_the_model_and_then_loads_it(app_env: Set
     while not model.loaded and time.monotonic() < deadline:  # nothing has asked for an encode: the page started it
         time.sleep(0.05)
     assert model.loaded
+
+
+def test_the_grade_card_checks_a_computed_figure_and_shows_the_working(app_env: Settings) -> None:
+    (app_env.knowledge_dir / "90-kv-sizing.md").write_text(KV_DOCUMENT, encoding="utf-8")
+    at = new_session()
+    start_round(at, count=1, focus="KV-cache memory of Llama-3.1-70B per token in BF16")
+    assert "Llama-3.1-70B" in at.chat_message[0].markdown[1].value
+    answer(at, "K and V for 80 layers and 8 KV heads in BF16: about 160 KB per token, so 5 GB for 32k tokens.")
+    page = texts(at)
+    assert "KV cache per token: 160 KB is wrong (expected 327,680 bytes ± 2%)" in page
+    assert "KV cache for a 32k-token context: 5 GB is wrong (expected 10.7 GB ± 5%)" in page
+    assert "Working: 2 x 80 layers" in page
+    assert "should be about 327,680 bytes" in page  # named in what to add
