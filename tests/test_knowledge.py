@@ -23,7 +23,7 @@ SOURCE_TOPICS = {
     "General Machine Learning": 5,
     "Behavioral": 3,
 }
-TOPICS = [*SOURCE_TOPICS, "PyTorch"]
+TOPICS = [*SOURCE_TOPICS, "PyTorch", "ML System Design"]
 
 
 def test_source_document_is_kept_byte_for_byte() -> None:
