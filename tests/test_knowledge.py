@@ -70,7 +70,7 @@ def test_bank_size_and_topics() -> None:
     counts = Counter(q.topic for q in bank.questions)
     assert len(bank.questions) >= 60
     assert set(counts) == set(TOPICS)
-    assert min(counts.values()) >= 8, counts
+    assert min(counts.values()) >= 13, counts
     assert not bank.problems and not bank.notes, (bank.problems, bank.notes)
 
 
