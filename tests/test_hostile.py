@@ -12,12 +12,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.screen import HONEST, HOSTILE, CorpusAnswer, Outcome, flag_figures, grade_corpus, load_corpus
+from bench.screen import (
+    HONEST,
+    HOSTILE,
+    CorpusAnswer,
+    Outcome,
+    bank_reference,
+    flag_figures,
+    grade_corpus,
+    load_corpus,
+)
 from interviewer.answers import clean_answer
 from interviewer.grading import INJECTION_MARGIN, GradingService
 from interviewer.knowledge import Question, load_bank
 from interviewer.llm_grader import LLMGrader, fence_id
-from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import load_settings
 
@@ -60,10 +68,6 @@ def lenient_llm() -> Iterator[FakeLLM]:
     fake = FakeLLM(reply(perfect)).start()
     yield fake
     fake.stop()
-
-
-def reference(question: Question) -> Reference:
-    return Reference(question.reference_answer, question.key_points, (question.source,), 1.0, question)
 
 
 def test_the_corpora_are_large_and_answer_bank_questions(bank) -> None:
@@ -114,8 +118,8 @@ def test_over_the_llm_a_hostile_answer_stays_fenced_and_its_grade_is_capped(
     question = bank[record.question_id]
     settings = load_settings(llm_base_url=lenient_llm.base_url, llm_max_retries=0, llm_timeout=5)
     service = GradingService(settings, offline, [LLMGrader(settings)])
-    grade = service.grade(question.question, record.answer, reference(question))
-    offline_score = offline.grade(question.question, record.answer, reference(question)).score
+    grade = service.grade(question.question, record.answer, bank_reference(question))
+    offline_score = offline.grade(question.question, record.answer, bank_reference(question)).score
     user = lenient_llm.requests[-1]["messages"][1]["content"]
     fence = fence_id(clean_answer(record.answer).text)
     body = user.split(f'<candidate_answer id="{fence}">', 1)[1].split(f'</candidate_answer id="{fence}">', 1)[0]
