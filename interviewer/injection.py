@@ -30,7 +30,8 @@ def _concept(*alternatives: str) -> re.Pattern[str]:
 
 
 _TOP = r"(?:full|top|perfect|max(?:imum|imal)?|highest|best|high(?:est)? possible|flawless)"
-_GRADE_NOUN = r"(?:marks?|scores?|grades?|ratings?|points|credit|evaluation|band|rating)"
+_GRADE_NOUN = r"(?:marks|mark|score|grade|rating|points|credit|evaluation|band)"
+"""One score asked for ("the top score", "full marks"); "the top scores" of a model are its outputs."""
 _VALUE = r"(?:5|five|10|ten|100|a\+)"
 _VALUE_END = (
     r"(?=\s*(?:$|[.,;:!?()\[\]\"'<>*-]|(?:to|for|and|or|because|on|in|now|please|here|as|if|with|without|overall|"

@@ -124,6 +124,7 @@ def test_a_fake_grade_on_its_own_line_is_removed_and_the_layout_kept() -> None:
         "Users rated the new ranking 5/5 more often, and the grade of service stayed the same.",
         "My answer would be to start with dynamic batching and then profile.",
         "Do not forget to call model.eval(), or dropout stays on.",
+        "If recall is too low, hire more reviewers or auto-block only the very top scores.",
     ],
 )
 def test_ordinary_technical_text_is_not_taken_for_instructions(text: str) -> None:
