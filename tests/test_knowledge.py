@@ -68,10 +68,17 @@ def test_listed_questions_with_their_own_q_block_are_merged() -> None:
 def test_bank_size_and_topics() -> None:
     bank = load_bank(KNOWLEDGE_DIR)
     counts = Counter(q.topic for q in bank.questions)
-    assert len(bank.questions) >= 60
+    assert len(bank.questions) >= 149
     assert set(counts) == set(TOPICS)
     assert min(counts.values()) >= 13, counts
+    assert counts["LLM Serving"] >= 30 and counts["ML System Design"] >= 12, counts
     assert not bank.problems and not bank.notes, (bank.problems, bank.notes)
+
+
+def test_every_question_has_a_level_and_every_curated_one_its_primary_sources() -> None:
+    for question in load_bank(KNOWLEDGE_DIR).questions:
+        assert question.level in {"junior", "mid", "senior", "staff"}, question.question
+        assert question.sources and all(source.url.startswith("https://") for source in question.sources), question
 
 
 def test_every_question_has_key_points_and_a_reference_or_star_rubric() -> None:
