@@ -68,7 +68,7 @@ def test_listed_questions_with_their_own_q_block_are_merged() -> None:
 def test_bank_size_and_topics() -> None:
     bank = load_bank(KNOWLEDGE_DIR)
     counts = Counter(q.topic for q in bank.questions)
-    assert len(bank.questions) >= 149
+    assert len(bank.questions) >= 150
     assert set(counts) == set(TOPICS)
     assert min(counts.values()) >= 13, counts
     assert counts["LLM Serving"] >= 30 and counts["ML System Design"] >= 12, counts
