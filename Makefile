@@ -47,6 +47,7 @@ bench: install browser
 	$(PY) -m bench.grading
 	$(PY) -m bench.indomain
 	$(PY) -m bench.app
+	$(PY) -m bench.uploads
 
 # Twenty sessions at once against one `streamlit run` (protocol clients, then browser pages); docs/RELIABILITY.md.
 load: install browser

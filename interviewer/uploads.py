@@ -94,10 +94,11 @@ def _check(name: str, data: bytes) -> None:
 
 def _refuse_remote_images(name: str, text: str) -> None:
     """Refuse a document that shows an image from another host (the app makes no request off this machine)."""
-    inline = _INLINE_IMAGE.search(text)
-    if inline or (_REFERENCE_IMAGE.search(text) and _REMOTE_DEFINITION.search(text)):
-        found = inline or _REMOTE_DEFINITION.search(text)
-        line = text.count("\n", 0, found.start()) + 1  # type: ignore[union-attr]
+    found = _INLINE_IMAGE.search(text)
+    if found is None and _REFERENCE_IMAGE.search(text):
+        found = _REMOTE_DEFINITION.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
         raise UploadError(
             f"{UPLOADS_LABEL}/{name}:{line}: an image from another site; the app loads nothing from outside this "
             "machine, so remove the image (a link is fine) and add the document again."
