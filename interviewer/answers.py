@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from interviewer.wording import sentences
+
 MAX_ANSWER_CHARS = 6000
 """Longer answers are cut before grading: a spoken interview answer is a few hundred words."""
 
@@ -49,3 +51,29 @@ def clean_answer(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> CleanAnswer:
         cut = text[:max_chars]
         text = cut[: cut.rfind(" ")] if " " in cut[-200:] else cut
     return CleanAnswer(text=text, truncated=truncated, original_chars=len(answer))
+
+
+REPEATED_SHARE = 0.5
+"""Share of an answer's sentences that are copies of earlier ones from which the answer counts as repeated."""
+
+
+@dataclass(frozen=True)
+class Deduplicated:
+    """An answer with each sentence kept once, and whether repetition was most of it."""
+
+    text: str
+    repeated: bool
+
+
+def drop_repeats(text: str) -> Deduplicated:
+    """Keep the first copy of each sentence (compared without case and spacing): repeating text earns nothing.
+
+    A paragraph pasted 48 times once scored 4.1; graded once, it scores what one copy is worth. The text is only
+    rewritten when a sentence repeats, so the line structure of an ordinary answer (code blocks) is untouched.
+    """
+    units = sentences(text)
+    kept = list(dict.fromkeys(" ".join(unit.lower().split()) for unit in units))
+    if len(kept) == len(units):
+        return Deduplicated(text, False)
+    first = {" ".join(unit.lower().split()): unit for unit in reversed(units)}
+    return Deduplicated("\n".join(first[key] for key in kept), 1 - len(kept) / len(units) >= REPEATED_SHARE)

@@ -23,6 +23,7 @@ Flag = Literal[
     "instructions_to_grader",
     "truncated",
     "score_capped",
+    "repeated",
 ]
 """Observations about an answer that a person (and the grade's consumer) should know about."""
 
@@ -34,6 +35,7 @@ FLAG_LABELS: dict[str, str] = {
     "instructions_to_grader": "possible attempt to instruct the grader",
     "truncated": "answer was too long and was cut before grading",
     "score_capped": "score capped: the LLM grade disagreed with the offline check",
+    "repeated": "the same text repeated (graded once)",
 }
 
 Score = float

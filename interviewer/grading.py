@@ -3,9 +3,10 @@
 Every grader (the LLM, the offline grader, any later one) answers the same `Grader` protocol, so adding one means
 writing the class and naming it in `configured_graders`; nothing else compares grader names. The offline grade is
 computed for every answer first (it is fast and needs nothing outside the process). It is the fallback when no
-grader in the chain answers, with the reason in the grade's notice, and it is the check on the others: when either
-sees an attempt to instruct the grader and the chain's score is far above the offline one, the score is capped and
-flagged rather than trusted.
+grader in the chain answers, with the reason in the grade's notice, and it is the check on the others: when it sees
+an attempt to instruct the grader or an answer that explains nothing, and the chain's score is far above its own,
+the score is capped and flagged rather than trusted; and when the two disagree by more than 1.5, the grade shows
+both.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Protocol, runtime_checkable
 from interviewer.answers import clean_answer
 from interviewer.errors import GraderError
 from interviewer.figures import check_figures, wrong_figures_note
-from interviewer.grade import CriterionScores, Grade
+from interviewer.grade import CriterionScores, Flag, Grade
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.models import Reference
 from interviewer.offline_features import ReferenceVectors
@@ -55,10 +56,19 @@ def configured_graders(settings: Settings) -> list[Grader]:
     return [LLMGrader(settings)]
 
 
-def _cap(grade: Grade, ceiling: float) -> Grade:
-    """The grade with every score at most `ceiling`, flagged as capped."""
+DISAGREEMENT = 1.5
+"""Scores further apart than this between a grader and the offline check are both shown, and the grade says so."""
+DISTRUSTED: frozenset[Flag] = frozenset(
+    {"instructions_to_grader", "empty", "restates_question", "keyword_list", "off_topic"}
+)
+"""What the offline check can see that makes a high score from another grader untrustworthy: an attempt to instruct
+the grader, or an answer that explains nothing."""
+
+
+def _cap(grade: Grade, ceiling: float, reasons: Sequence[Flag]) -> Grade:
+    """The grade with every score at most `ceiling`, flagged as capped and why."""
     criteria = CriterionScores(**{name: min(value, ceiling) for name, value in grade.criteria})
-    flags = list(dict.fromkeys([*grade.flags, "instructions_to_grader", "score_capped"]))
+    flags = list(dict.fromkeys([*grade.flags, *reasons, "score_capped"]))
     return grade.model_copy(update={"score": min(grade.score, ceiling), "criteria": criteria, "flags": flags})
 
 
@@ -120,10 +130,19 @@ class GradingService:
 
     @staticmethod
     def _checked(grade: Grade, check: Grade) -> Grade:
-        """The grade, capped when an attempt to instruct the grader was seen and it is far above the check."""
-        flagged = "instructions_to_grader" in check.flags or "instructions_to_grader" in grade.flags
-        if flagged and grade.score > check.score + INJECTION_MARGIN:
-            return _cap(grade, check.score + INJECTION_MARGIN)
+        """The grade, capped when the check distrusts the answer and the grade is far above it; when the two
+        disagree by more than DISAGREEMENT, both scores are shown."""
+        given = grade.score
+        reasons = [flag for flag in dict.fromkeys([*check.flags, *grade.flags]) if flag in DISTRUSTED]
+        if reasons and grade.score > check.score + INJECTION_MARGIN:
+            grade = _cap(grade, check.score + INJECTION_MARGIN, reasons)
+        if abs(given - check.score) > DISAGREEMENT:
+            capped = f", capped at {grade.score:.1f}" if grade.score < given else ""
+            notice = (
+                f"The graders disagree: {grade.grader} gave {given:.1f}{capped}; the offline check gave "
+                f"{check.score:.1f}. Check the key points below before trusting either."
+            )
+            grade = grade.model_copy(update={"notice": notice})
         return grade
 
     def follow_up(self, grade: Grade, question: str, answer: str, missed: Sequence[str]) -> str | None:

@@ -29,6 +29,7 @@ _FLAG_ADVICE: dict[str, str] = {
         "Text that tries to instruct the grader was removed, and the answer is capped at 1.5: answer the question only."
     ),
     "truncated": "The answer was cut before grading; keep it to a few hundred words.",
+    "repeated": "Repeating text earns nothing: each point was graded once. Say each thing once, clearly.",
 }
 
 

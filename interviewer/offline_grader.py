@@ -2,7 +2,8 @@
 
 It is the fallback when no LLM answers, and the check an LLM grade can be compared with, so it must be fast,
 deterministic and hard to fool. The answer is cleaned and screened first (text aimed at the grader is cut out
-and earns nothing). The measures of `offline_features` are scored against each key point with the calibration
+and earns nothing; a sentence said again is graded once, and an answer mostly repeated loses `REPEAT_PENALTY`). The
+measures of `offline_features` are scored against each key point with the calibration
 fitted on human grades (each key point is about as long as a reference answer in that data) and averaged, so
 a missed key point costs more than a weak one. Form checks then cap the score: an answer that only restates
 the question, a bare keyword list or an off-topic answer scores at most `FLAGGED_CAP`.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from interviewer.answer_checks import is_keyword_list
-from interviewer.answers import clean_answer
+from interviewer.answers import clean_answer, drop_repeats
 from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
 from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
@@ -67,6 +68,9 @@ COVERAGE_WEIGHT = 0.6
 """With curated key points, the share of the calibrated score that depends on covering them. The calibration
 comes from human grades on short references (where even weak answers got about 3 of 5), so without this an
 answer that makes one of six key points would still score about 4; the rubric says completeness counts."""
+REPEAT_PENALTY = 1.0
+"""What pasting the same text over and over costs, on top of being graded once: the in-domain grading guide grades a
+repeated paragraph as one copy minus 1 (repetition adds nothing and is hard to follow)."""
 REFERENCE_COVERAGE_FLOOR = 0.5
 """Coverage is measured relative to what the reference text itself makes, but never against less than this: a
 document whose key points its own answer barely states should not hand full coverage to any answer."""
@@ -152,7 +156,7 @@ class OfflineGrader:
         return measure(encode_answer(self.embedder, answer, vectors), vectors)
 
     def inspect(self, question: str, answer: str, reference: Reference) -> Inspection:
-        """Clean and screen the answer, then measure it and check its form (no calibration involved)."""
+        """Clean, screen and deduplicate the answer, then measure it and check its form (no calibration involved)."""
         cleaned = clean_answer(answer)
         flags: list[Flag] = ["truncated"] if cleaned.truncated else []
         screened = screen_instructions(cleaned.text)
@@ -160,9 +164,12 @@ class OfflineGrader:
             flags.append("instructions_to_grader")
         if not any(char.isalnum() for char in screened.text):
             return Inspection(screened.text, (*flags, "empty"), None)
-        measures = self.measure(question, screened.text, reference)
-        flags += form_flags(screened.text, reference.text, measures)
-        return Inspection(screened.text, tuple(flags), measures)
+        once = drop_repeats(screened.text)
+        if once.repeated:
+            flags.append("repeated")
+        measures = self.measure(question, once.text, reference)
+        flags += form_flags(once.text, reference.text, measures)
+        return Inspection(once.text, tuple(flags), measures)
 
     def grade(self, question: str, answer: str, reference: Reference) -> Grade:
         """Inspect, calibrate and explain."""
@@ -222,13 +229,17 @@ def calibrated_score(measures: Measures, calibration: Calibration, targets: Targ
 
 
 def _capped(score: float, flags: tuple[Flag, ...]) -> float:
-    """Cap the score when a form check fired or the answer addressed the grader; one decimal.
+    """Cap the score when a form check fired or the answer addressed the grader, and take REPEAT_PENALTY off a
+    repeated answer; one decimal.
 
     An answer that tries to instruct the grader is not graded on its merits: whatever else it says, it scores at
     most FLAGGED_CAP, and the feedback says why. That makes an attack cost something instead of nothing.
     """
-    capped = (EXPLAINS_NOTHING | {"instructions_to_grader"}) & set(flags)
-    return round(min(score, FLAGGED_CAP) if capped else score, 1)
+    if (EXPLAINS_NOTHING | {"instructions_to_grader"}) & set(flags):
+        score = min(score, FLAGGED_CAP)
+    if "repeated" in flags:
+        score = max(0.0, score - REPEAT_PENALTY)
+    return round(score, 1)
 
 
 def final_score(inspection: Inspection, calibration: Calibration, targets: Targets) -> float:
