@@ -302,7 +302,7 @@ def test_the_first_page_is_drawn_before_the_model_and_then_loads_it(app_env: Set
 def test_the_grade_card_checks_a_computed_figure_and_shows_the_working(app_env: Settings) -> None:
     (app_env.knowledge_dir / "90-kv-sizing.md").write_text(KV_DOCUMENT, encoding="utf-8")
     at = new_session()
-    start_round(at, count=1, focus="KV-cache memory of Llama-3.1-70B per token in BF16")
+    start_round(at, count=1, focus=KV_DOCUMENT.splitlines()[0].removeprefix("Q: "))
     assert "Llama-3.1-70B" in at.chat_message[0].markdown[1].value
     answer(at, "K and V for 80 layers and 8 KV heads in BF16: about 160 KB per token, so 5 GB for 32k tokens.")
     page = texts(at)

@@ -134,5 +134,5 @@ def test_phrasings_of_bank_questions_find_them_in_the_top_3(index: KnowledgeInde
     dense = search_quality(index, embedder, 0.0)["groups"]["all"]
     hybrid = search_quality(index, embedder, 0.6)["groups"]["all"]
     top3 = [sum(found for _, found in outcomes) / len(outcomes) for outcomes in (dense, hybrid)]
-    assert len(hybrid) >= 100
-    assert top3[1] >= 0.93 and top3[1] >= top3[0], top3
+    assert len(hybrid) >= 140
+    assert top3[1] >= 0.88 and top3[1] >= top3[0] + 0.03, top3  # 91% and 86% on the 149-question bank
