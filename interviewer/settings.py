@@ -7,14 +7,21 @@ state (index, transcripts, settings file) at once, which is what the tests set.
 Precedence, lowest first: built-in defaults, `$INTERVIEWER_HOME/settings.toml`, the project's
 `.streamlit/secrets.toml` (or the file named by `INTERVIEWER_SECRETS_FILE`), environment variables, and
 keyword overrides passed to `load_settings`.
+
+An API key is bound to an endpoint: each source's key belongs to the endpoint that same source names (OpenAI's
+when it names none), and the key in use is the highest-precedence one given for the endpoint in use. So a key from
+`OPENAI_API_KEY` never follows an endpoint typed on the Settings page, and a key saved there never follows an
+endpoint set later in the environment. `Settings.llm_key` returns the key only for the endpoint it was given for.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from interviewer.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OPENAI_ENDPOINT = "https://api.openai.com/v1"
+"""Where the `openai` client sends requests when no base URL is set."""
 
 GraderMode = Literal["auto", "llm", "offline"]
 
@@ -40,7 +49,13 @@ ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {
     "llm_model": ("INTERVIEWER_LLM_MODEL", "OPENAI_MODEL"),
     "llm_timeout": ("INTERVIEWER_LLM_TIMEOUT",),
     "llm_max_retries": ("INTERVIEWER_LLM_MAX_RETRIES",),
+    "llm_cooldown": ("INTERVIEWER_LLM_COOLDOWN",),
 }
+
+
+def endpoint_of(base_url: str | None) -> str:
+    """The endpoint a base URL names, spelled one way (OpenAI's when none), so keys and cool-downs can match it."""
+    return (base_url or OPENAI_ENDPOINT).strip().rstrip("/")
 
 
 def default_embedding_model() -> str:
@@ -75,9 +90,23 @@ class Settings(BaseModel):
     grader: GraderMode = "auto"
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
+    llm_key_endpoint: str | None = Field(default=None, description="The endpoint the key was given for.")
     llm_model: str = "gpt-4o-mini"
-    llm_timeout: float = Field(default=30.0, gt=0)
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds an answer waits for the LLM, retries included.")
     llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_cooldown: float = Field(
+        default=300.0, ge=0, description="Seconds an endpoint that timed out or refused is left alone (0: never)."
+    )
+
+    @property
+    def llm_endpoint(self) -> str:
+        """The endpoint requests go to."""
+        return endpoint_of(self.llm_base_url)
+
+    @property
+    def llm_key(self) -> SecretStr | None:
+        """The API key, only when it was given for the endpoint in use: the one way code reads the key to send it."""
+        return self.llm_api_key if self.llm_key_endpoint == self.llm_endpoint else None
 
     @property
     def index_dir(self) -> Path:
@@ -132,17 +161,34 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _bind_key(sources: list[dict[str, Any]], values: dict[str, Any]) -> None:
+    """Keep only the key given for the endpoint in use: the highest-precedence source's key for that endpoint."""
+    values.pop("llm_api_key", None)
+    values.pop("llm_key_endpoint", None)
+    endpoint = endpoint_of(values.get("llm_base_url"))
+    for source in reversed(sources):
+        if source.get("llm_api_key") and endpoint_of(source.get("llm_base_url")) == endpoint:
+            values["llm_api_key"] = source["llm_api_key"]
+            values["llm_key_endpoint"] = endpoint
+            return
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build settings from every source in precedence order; raise ConfigError with the bad value named."""
     environ = os.environ if environ is None else environ
     env_values = _from_environment(environ)
     home = Path(overrides.get("home") or env_values.get("home") or Settings.model_fields["home"].default)
-    values: dict[str, Any] = {}
-    values.update(_from_secrets(_read_toml(home / "settings.toml")))
     secrets_file = Path(environ.get("INTERVIEWER_SECRETS_FILE") or PROJECT_ROOT / ".streamlit" / "secrets.toml")
-    values.update(_from_secrets(_read_toml(secrets_file)))
-    values.update(env_values)
-    values.update({key: value for key, value in overrides.items() if value is not None})
+    sources = [  # lowest precedence first
+        _from_secrets(_read_toml(home / "settings.toml")),
+        _from_secrets(_read_toml(secrets_file)),
+        env_values,
+        {key: value for key, value in overrides.items() if value is not None},
+    ]
+    values: dict[str, Any] = {}
+    for source in sources:
+        values.update(source)
+    _bind_key(sources, values)
     values["home"] = home
     try:
         return Settings(**values)
@@ -155,25 +201,56 @@ EDITABLE = ("grader", "llm_base_url", "llm_api_key", "llm_model", "llm_timeout")
 """Settings the app's Settings page may write to the settings file."""
 
 
-def save_settings_file(settings: Settings, changes: Mapping[str, str | float | None]) -> Path:
-    """Merge `changes` into `$INTERVIEWER_HOME/settings.toml` (readable by its owner only); None removes a key."""
+@dataclass(frozen=True)
+class SavedSettings:
+    """What a save did, for the page to report."""
+
+    path: Path
+    dropped_key_for: str | None
+    """The endpoint whose saved key was removed because the endpoint changed and no new key was given."""
+
+
+def save_settings_file(settings: Settings, changes: Mapping[str, str | float | None]) -> SavedSettings:
+    """Merge `changes` into `$INTERVIEWER_HOME/settings.toml` (readable by its owner only); None removes a key.
+
+    The saved key belongs to the saved endpoint: a new endpoint without a new key drops the old key.
+    """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ConfigError(f"These settings cannot be saved from the app: {', '.join(sorted(unknown))}.")
     values = _read_toml(settings.settings_file)
+    old_endpoint = endpoint_of(values.get("llm_base_url"))
     for key, value in changes.items():
         if value is None or value == "":
             values.pop(key, None)
         else:
             values[key] = value
+    dropped = None
+    moved = endpoint_of(values.get("llm_base_url")) != old_endpoint
+    if moved and "llm_api_key" in values and "llm_api_key" not in changes:
+        del values["llm_api_key"]
+        dropped = old_endpoint
     try:
         Settings(**{**settings.model_dump(), **values})  # validate before writing
     except ValidationError as error:
         raise ConfigError(f"Not saved: {error.errors()[0]['loc'][0]} {error.errors()[0]['msg']}.") from error
     lines = [f"{key} = {json.dumps(value)}" for key, value in sorted(values.items())]
-    settings.home.mkdir(parents=True, exist_ok=True)
-    temporary = settings.settings_file.with_suffix(".tmp")
-    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    temporary.chmod(0o600)
-    os.replace(temporary, settings.settings_file)
-    return settings.settings_file
+    _write_private(settings.settings_file, "\n".join(lines) + "\n")
+    return SavedSettings(settings.settings_file, dropped)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` atomically with a file only its owner can read, from the first byte written.
+
+    `mkstemp` creates the temporary file with mode 0600 under a unique name in the same folder, so a reader never
+    sees the text with wider permissions and two saves at once never write the same temporary file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
