@@ -10,6 +10,7 @@ import hashlib
 
 import streamlit as st
 
+from interviewer.circuit import CircuitBreaker
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.errors import InterviewerError
 from interviewer.export import markdown_text
@@ -46,13 +47,21 @@ def _shared_embedder(model: str) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model)
 
 
+@st.cache_resource(show_spinner=False)
+def _shared_breaker() -> CircuitBreaker:
+    """One circuit breaker per process: every session and runtime learns at once that an endpoint is down."""
+    return CircuitBreaker()
+
+
 @st.cache_resource(show_spinner="Opening the knowledge base...")
 def _cached_runtime(settings_key: str, _settings: Settings) -> Runtime:  # noqa: ARG001 - the cache key
     """One runtime per distinct settings per process; Streamlit hashes only `settings_key`.
 
     The model is loaded here only when the index must be rebuilt; otherwise `start_loading_model` loads it.
     """
-    return build_runtime(_settings, warm=False, embedder=_shared_embedder(_settings.embedding_model))
+    return build_runtime(
+        _settings, warm=False, embedder=_shared_embedder(_settings.embedding_model), breaker=_shared_breaker()
+    )
 
 
 def reset_runtime() -> None:
@@ -96,6 +105,18 @@ def get_runtime() -> Runtime:
         st.error(str(error))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+def show_grader_status(runtime: Runtime) -> None:
+    """While the LLM endpoint rests after a timeout or refusal: say so, with a button to try it again."""
+    outage = runtime.grading.outage()
+    if outage is None:
+        return
+    text = outage.describe()
+    st.warning(text[0].upper() + text[1:] + ".", icon=":material/cloud_off:")
+    if st.button("Try the endpoint again", key="grader_try_again"):
+        runtime.grading.try_again()
+        st.rerun()
 
 
 def show_candidate_text(text: str) -> None:

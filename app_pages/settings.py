@@ -1,10 +1,13 @@
-"""Settings page: grader mode and the LLM endpoint; the API key is write-only and never shown back."""
+"""Settings page: grader mode and the LLM endpoint; the API key is write-only and never shown back.
+
+A saved key belongs to the endpoint saved with it: saving another endpoint without a key drops the old one.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import SAVED_FLASH, current_settings
+from app_pages.common import SAVED_FLASH, current_settings, get_runtime, show_grader_status
 from interviewer.errors import InterviewerError
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.settings import save_settings_file
@@ -33,9 +36,12 @@ with st.form("settings"):
     )
     model = st.text_input("Model", value=settings.llm_model)
     timeout = st.number_input("Timeout (seconds)", min_value=1.0, max_value=600.0, value=float(settings.llm_timeout))
-    key_state = "A key is set." if settings.llm_api_key else "No key is set."
+    key_state = "A key is set for this endpoint." if settings.llm_key else "No key is set for this endpoint."
     api_key = st.text_input(
-        f"API key ({key_state} Leave empty to keep it.)", type="password", value="", key="settings_api_key"
+        f"API key ({key_state} Leave empty to keep it; a new endpoint needs its own.)",
+        type="password",
+        value="",
+        key="settings_api_key",
     )
     forget_key = st.checkbox("Forget the saved key")
     saved = st.form_submit_button("Save", type="primary", key="settings_save")
@@ -52,23 +58,31 @@ if saved:
     elif forget_key:
         changes["llm_api_key"] = None
     try:
-        save_settings_file(settings, changes)
+        result = save_settings_file(settings, changes)
     except InterviewerError as error:
         st.error(str(error))
     else:
         st.session_state.pop("settings_api_key", None)  # the typed key must not linger in the page
-        st.session_state[SAVED_FLASH] = True
+        message = "Saved. New answers use these settings."
+        if result.dropped_key_for:
+            message += (
+                f" The saved API key was for {result.dropped_key_for}, so it was removed:"
+                " enter the key for the new endpoint if it needs one."
+            )
+        st.session_state[SAVED_FLASH] = message
         st.rerun()
 
-if st.session_state.pop(SAVED_FLASH, False):
-    st.success("Saved. New answers use these settings.")
+if flash := st.session_state.pop(SAVED_FLASH, None):
+    st.success(flash)
 
 if st.button("Test the connection"):
     if not llm_configured(settings):
         st.info("No LLM is configured: answers are graded offline with sentence embeddings.")
     else:
         try:
-            with st.spinner("Asking the endpoint..."):
-                st.success(LLMGrader(settings).check())
+            with st.spinner(f"Asking the endpoint (at most {settings.llm_timeout:g} s)..."):
+                st.success(LLMGrader(settings, get_runtime().grading.breaker).check())
         except InterviewerError as error:
             st.error(f"The endpoint did not work: {error}")
+
+show_grader_status(get_runtime())  # after the test, which may have opened or closed the circuit

@@ -7,6 +7,9 @@ grader in the chain answers, with the reason in the grade's notice, and it is th
 an attempt to instruct the grader or an answer that explains nothing, and the chain's score is far above its own,
 the score is capped and flagged rather than trusted; and when the two disagree by more than 1.5, the grade shows
 both.
+
+The service also owns the circuit breaker its LLM graders share (`interviewer.circuit`): while the configured
+endpoint rests after a timeout, `outage()` says until when, and `try_again()` closes the circuit early.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 from interviewer.answers import clean_answer
+from interviewer.circuit import CircuitBreaker, Outage
 from interviewer.errors import GraderError
 from interviewer.figures import check_figures, wrong_figures_note
 from interviewer.grade import CriterionScores, Flag, Grade
@@ -49,11 +53,11 @@ class FollowUpWriter(Protocol):
         ...
 
 
-def configured_graders(settings: Settings) -> list[Grader]:
+def configured_graders(settings: Settings, breaker: CircuitBreaker | None = None) -> list[Grader]:
     """The graders tried before the offline one, in order, as the settings ask."""
     if settings.grader == "offline" or not llm_configured(settings):
         return []
-    return [LLMGrader(settings)]
+    return [LLMGrader(settings, breaker)]
 
 
 DISAGREEMENT = 1.5
@@ -86,10 +90,20 @@ def with_figures(grade: Grade, answer: str, reference: Reference) -> Grade:
 class GradingService:
     """Tries the configured graders in order and never lets a grading fault lose an answer."""
 
-    def __init__(self, settings: Settings, offline: OfflineGrader, graders: Sequence[Grader] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        offline: OfflineGrader,
+        graders: Sequence[Grader] | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        """`breaker` is the process's shared one (the app passes its cached one); a private one by default."""
         self.settings = settings
         self.offline = offline
-        self.graders: tuple[Grader, ...] = tuple(configured_graders(settings) if graders is None else graders)
+        self.breaker = breaker or CircuitBreaker()
+        self.graders: tuple[Grader, ...] = tuple(
+            configured_graders(settings, self.breaker) if graders is None else graders
+        )
         self._preparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-reference")
 
     def prepare(self, question: str, reference: Reference) -> Future[ReferenceVectors]:
@@ -99,6 +113,16 @@ class GradingService:
         left for the grading call itself to report.
         """
         return self._preparing.submit(self.offline.reference_vectors, question, reference)
+
+    def outage(self) -> Outage | None:
+        """The configured LLM endpoint's cool-down, while answers skip it; None when it is asked as usual."""
+        if not self.graders:
+            return None
+        return self.breaker.outage(self.settings.llm_endpoint)
+
+    def try_again(self) -> None:
+        """Ask the configured endpoint again from the next answer on, cool-down or not."""
+        self.breaker.reset(self.settings.llm_endpoint)
 
     def describe(self) -> str:
         """Which grader answers will get, in words."""

@@ -1,20 +1,29 @@
 """Grade an answer with an LLM at any OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp, ...).
 
 One request per answer at temperature 0, with the `Assessment` JSON schema both in the system prompt and as
-`response_format` (dropped for endpoints that reject it). Transport faults (connection refused, timeouts, 429 and
-5xx) are retried with back-off by the `openai` client, which honours Retry-After. The reply is extracted
-tolerantly (bare, fenced or prose-wrapped JSON, trailing commas) and validated strictly; a reply that fails
-validation is sent back once with the error, built as a new message list. Anything that still fails raises
-`GraderError`, and the caller falls back to the offline grader.
+`response_format` (dropped for endpoints that reject it). The reply is extracted tolerantly (bare, fenced or
+prose-wrapped JSON, trailing commas) and validated strictly; a reply that fails validation is sent back once with
+the error, built as a new message list. Anything that still fails raises `GraderError`, and the caller falls back
+to the offline grader.
+
+Each answer has one deadline, `llm_timeout` seconds from its start, across every attempt and the re-ask: faults
+that come back fast (connection refused or reset, 429, 5xx) are retried with back-off (honouring Retry-After) while
+time is left, and a request that times out is not retried, since it used the time up. An endpoint that timed out
+or could not be reached opens its circuit (`interviewer.circuit`), so the next answers do not wait for it again.
+The API key goes in each request's own Authorization header, and only when it was given for this endpoint
+(`Settings.llm_key`); otherwise the header is left out, even one set in `OPENAI_CUSTOM_HEADERS`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import openai
@@ -22,6 +31,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from interviewer.answers import CleanAnswer, clean_answer
+from interviewer.circuit import CircuitBreaker
 from interviewer.errors import ConfigError, GraderError
 from interviewer.grade import Assessment, Grade, ReferenceInfo
 from interviewer.models import Reference
@@ -29,13 +39,17 @@ from interviewer.prompts import render
 from interviewer.settings import Settings
 
 VALIDATION_ATTEMPTS = 2
+RETRIED_STATUSES = frozenset({408, 409, 429})
+"""Statuses worth another attempt, besides every 5xx (as the `openai` client decides)."""
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
 def llm_configured(settings: Settings) -> bool:
     """An LLM is configured when an endpoint or an API key is set."""
-    return bool(settings.llm_base_url or settings.llm_api_key)
+    return bool(settings.llm_base_url or settings.llm_key)
 
 
 def _first_json_object(text: str) -> str | None:
@@ -104,10 +118,52 @@ def _reply_text(response: object) -> str:
     return content
 
 
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """The wait a server asks for (retry-after-ms or Retry-After, in seconds or as a date), when it asks for one."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            try:
+                seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError):
+                continue
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    return None
+
+
+def _backoff(attempt: int, headers: Mapping[str, str]) -> float:
+    """Seconds before the next attempt: what the server asked for, else exponential back-off with jitter."""
+    asked = _retry_after(headers)
+    if asked is not None:
+        return asked
+    return min(FIRST_BACKOFF * 2**attempt, MAX_BACKOFF) * (1 - 0.25 * random.random())
+
+
+def _retryable(error: openai.APIStatusError) -> bool:
+    """Whether an HTTP error is worth another attempt (the server's x-should-retry decides when it is sent)."""
+    said = error.response.headers.get("x-should-retry")
+    if said in ("true", "false"):
+        return said == "true"
+    return error.status_code in RETRIED_STATUSES or error.status_code >= 500
+
+
+def _status_failure(error: openai.APIStatusError) -> GraderError:
+    """An HTTP error in words."""
+    if error.status_code == 429:
+        return GraderError("the LLM endpoint is rate-limiting (429) and retries ran out")
+    return GraderError(f"the LLM endpoint failed with HTTP {error.status_code}")
+
+
 class LLMGrader:
     """Reference-guided rubric grading through the `openai` client."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, breaker: CircuitBreaker | None = None) -> None:
+        """`breaker` is shared by everything that talks to endpoints in this process; a private one by default."""
         if not llm_configured(settings):
             raise ConfigError(
                 "No LLM is configured: set OPENAI_API_KEY (OpenAI) or INTERVIEWER_LLM_BASE_URL "
@@ -115,14 +171,23 @@ class LLMGrader:
             )
         self.settings = settings
         self.name = f"llm:{settings.llm_model}"
-        api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+        self.breaker = breaker or CircuitBreaker()
+        key = settings.llm_key
+        self._authorization: dict[str, Any] = {
+            "Authorization": f"Bearer {key.get_secret_value()}" if key else openai.omit
+        }
+        # The key travels only in `_authorization`; the client's own is a placeholder it requires.
         self._client = openai.OpenAI(
-            base_url=settings.llm_base_url,
-            api_key=api_key,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
+            base_url=settings.llm_endpoint, api_key="sent-per-request", timeout=settings.llm_timeout, max_retries=0
         )
         self._schema_accepted = True  # until the endpoint rejects `response_format`
+
+    def _deadline(self) -> float:
+        """When the call starting now must end; GraderError at once while the endpoint's circuit is open."""
+        outage = self.breaker.outage(self.settings.llm_endpoint)
+        if outage is not None:
+            raise GraderError(outage.describe())
+        return time.monotonic() + self.settings.llm_timeout
 
     def messages(self, question: str, answer: CleanAnswer, reference: Reference) -> list[dict[str, str]]:
         """The system and user messages for one grading request."""
@@ -146,38 +211,62 @@ class LLMGrader:
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    def _complete(self, messages: list[dict[str, str]], structured: bool = True) -> str:
-        """One chat completion (with the client's own retries); GraderError names the fault."""
+    def _complete(self, messages: list[dict[str, str]], deadline: float, structured: bool = True) -> str:
+        """One chat completion, retried while the deadline allows; GraderError names the fault."""
         options: dict[str, Any] = {"model": self.settings.llm_model, "messages": messages, "temperature": 0}
         if structured and self._schema_accepted:
             schema = {"name": "assessment", "schema": Assessment.model_json_schema()}
             options["response_format"] = {"type": "json_schema", "json_schema": schema}
-        try:
-            response = self._client.chat.completions.create(**options)
-        except openai.BadRequestError as error:
-            if "response_format" not in options or "response_format" not in str(error):
-                raise GraderError(f"the LLM endpoint rejected the request ({error.status_code})") from error
-            self._schema_accepted = False  # the schema stays in the system prompt
-            return self._complete(messages)
-        except openai.APITimeoutError as error:
-            raise GraderError(f"the LLM did not answer within {self.settings.llm_timeout:g} s") from error
-        except openai.APIConnectionError as error:
-            raise GraderError(f"cannot reach the LLM endpoint ({error.__cause__ or error})") from error
-        except openai.RateLimitError as error:
-            raise GraderError("the LLM endpoint is rate-limiting (429) and retries ran out") from error
-        except openai.APIStatusError as error:
-            raise GraderError(f"the LLM endpoint failed with HTTP {error.status_code}") from error
-        except ValueError as error:  # a 200 whose body is cut or not JSON: the client raises json's own error
-            raise GraderError(f"the LLM endpoint sent a reply that is not valid JSON ({error})") from error
-        return _reply_text(response)
+        endpoint, attempts = self.settings.llm_endpoint, 1 + self.settings.llm_max_retries
+        out_of_time = f"the LLM did not answer within {self.settings.llm_timeout:g} s"
+        failure, cause, unreachable = GraderError(out_of_time), None, False  # as when no time is left to ask
+        for attempt in range(attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                response = self._client.chat.completions.create(
+                    **options, timeout=remaining, extra_headers=self._authorization
+                )
+            except openai.BadRequestError as error:
+                if "response_format" not in options or "response_format" not in str(error):
+                    raise GraderError(f"the LLM endpoint rejected the request ({error.status_code})") from error
+                self._schema_accepted = False  # the schema stays in the system prompt
+                return self._complete(messages, deadline)
+            except openai.APITimeoutError as error:  # the time is used up: no retry
+                self.breaker.trip(endpoint, self.settings.llm_cooldown)
+                raise GraderError(out_of_time) from error
+            except openai.APIConnectionError as error:
+                failure = GraderError(f"cannot reach the LLM endpoint ({error.__cause__ or error})")
+                cause, unreachable, headers = error, True, {}
+            except openai.APIStatusError as error:
+                if not _retryable(error):
+                    raise _status_failure(error) from error
+                failure, cause, unreachable, headers = _status_failure(error), error, False, error.response.headers
+            except ValueError as error:  # a 200 whose body is cut or not JSON: the client raises json's own error
+                raise GraderError(f"the LLM endpoint sent a reply that is not valid JSON ({error})") from error
+            else:
+                self.breaker.reset(endpoint)
+                return _reply_text(response)
+            wait = _backoff(attempt, headers)
+            if attempt + 1 == attempts or wait >= deadline - time.monotonic():
+                break
+            time.sleep(wait)
+        if unreachable:
+            self.breaker.trip(endpoint, self.settings.llm_cooldown)
+        raise failure from cause
 
-    def assess(self, question: str, answer: CleanAnswer, reference: Reference) -> Assessment:
-        """Ask, validate, re-ask once with the error; GraderError when no valid assessment comes back."""
+    def assess(
+        self, question: str, answer: CleanAnswer, reference: Reference, deadline: float | None = None
+    ) -> Assessment:
+        """Ask, validate, re-ask once with the error, all before the deadline; GraderError when no valid assessment
+        comes back."""
+        deadline = self._deadline() if deadline is None else deadline
         base = self.messages(question, answer, reference)
         messages = base
         problem = ""
         for _ in range(VALIDATION_ATTEMPTS):
-            reply = self._complete(messages)
+            reply = self._complete(messages, deadline)
             try:
                 return Assessment.model_validate(extract_json(reply))
             except ValueError as error:  # pydantic's ValidationError is a ValueError
@@ -188,8 +277,9 @@ class LLMGrader:
 
     def grade(self, question: str, answer: str, reference: Reference) -> Grade:
         """The `Grader` protocol: assess the cleaned answer and record where the grade came from."""
+        deadline = self._deadline()
         cleaned = clean_answer(answer)
-        assessment = self.assess(question, cleaned, reference)
+        assessment = self.assess(question, cleaned, reference, deadline)
         flags = [*assessment.flags, "truncated"] if cleaned.truncated else assessment.flags
         return Grade(
             **{**assessment.model_dump(), "flags": flags},
@@ -198,11 +288,16 @@ class LLMGrader:
         )
 
     def check(self) -> str:
-        """Send one tiny request and say what came back: the Settings page's connection test."""
-        started = time.perf_counter()
-        reply = self._complete([{"role": "user", "content": "Reply with the single word OK."}], structured=False)
-        elapsed = (time.perf_counter() - started) * 1000
-        return f"{self.settings.llm_model} at {self._client.base_url} answered in {elapsed:.0f} ms: {reply[:80]!r}"
+        """Send one tiny request and say what came back: the Settings page's connection test.
+
+        It asks even while the endpoint's circuit is open (that is how a person tries again), within the same
+        deadline as an answer; its outcome opens or closes the circuit.
+        """
+        started = time.monotonic()
+        deadline = started + self.settings.llm_timeout
+        reply = self._complete([{"role": "user", "content": "Reply with the single word OK."}], deadline, False)
+        elapsed = (time.monotonic() - started) * 1000
+        return f"{self.settings.llm_model} at {self.settings.llm_endpoint} answered in {elapsed:.0f} ms: {reply[:80]!r}"
 
     def follow_up(self, question: str, answer: str, missed: Sequence[str]) -> str:
         """One follow-up question about the missed key points."""
@@ -217,5 +312,5 @@ class LLMGrader:
             {"role": "system", "content": render(self.settings.prompts_dir, "followup_system")},
             {"role": "user", "content": user},
         ]
-        text = self._complete(messages, structured=False).strip().strip('"')
+        text = self._complete(messages, self._deadline(), structured=False).strip().strip('"')
         return text.splitlines()[0][:300] if text else ""

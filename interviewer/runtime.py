@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from interviewer.circuit import CircuitBreaker
 from interviewer.embeddings import Progress, SentenceTransformerEmbedder
 from interviewer.engine import Interviewer
 from interviewer.grading import GradingService
@@ -43,12 +44,14 @@ def build_runtime(
     progress: Progress | None = None,
     warm: bool = True,
     embedder: SentenceTransformerEmbedder | None = None,
+    breaker: CircuitBreaker | None = None,
 ) -> Runtime:
     """Open the index, set up graders and store; with `warm`, also load the model now so the first answer is fast.
 
     The index opens without the model when it is current (only a rebuild encodes), and a model folder that does
     not exist is reported here either way, not at the first answer. Pass the `embedder` of the settings' model to
-    share one loaded model between runtimes that differ only in other settings.
+    share one loaded model between runtimes that differ only in other settings, and the process's `breaker` so they
+    share what they learn about endpoints that do not answer.
     """
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     embedder.check_local()
@@ -57,7 +60,7 @@ def build_runtime(
     )
     if warm:
         embedder.encode(["warm up"])
-    grading = GradingService(settings, OfflineGrader(embedder))
+    grading = GradingService(settings, OfflineGrader(embedder), breaker=breaker)
     store = Store(settings.database_path)
     interviewer = Interviewer(settings, report.index, embedder, grading, store)
     return Runtime(settings, embedder, report, grading, store, interviewer)

@@ -4,13 +4,14 @@ The graders are tested against it over real HTTP through the real `openai` clien
 patched. Each request takes the next step of the script (the last step repeats), or, in fault mode, the step a
 `choose` function picks from the request itself (so concurrent clients each get their own scripted faults);
 every request is recorded so tests can assert what was sent (the fenced answer, the reference, the temperature,
-the key).
+the key). `SilentEndpoint` is the other fault: a server that accepts connections and never answers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -150,3 +151,46 @@ class FakeLLM:
                     self.connection.close()
 
         return Handler
+
+
+class SilentEndpoint:
+    """A loopback server that accepts every connection and never answers: an LLM endpoint that hangs.
+
+    It counts the connections it accepted, so a test can tell whether a client asked it at all.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """What to put in the settings' `llm_base_url`."""
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+
+    @property
+    def connections(self) -> int:
+        """How many connections it has accepted."""
+        with self._lock:
+            return len(self._held)
+
+    def start(self) -> SilentEndpoint:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._listener.close()
+        with self._lock:
+            for connection in self._held:
+                connection.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed by stop()
+                return
+            with self._lock:
+                self._held.append(connection)

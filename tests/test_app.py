@@ -6,13 +6,15 @@ import time
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import get_runtime
 from interviewer.knowledge import LEVELS
-from interviewer.settings import PROJECT_ROOT, Settings, load_settings
+from interviewer.settings import PROJECT_ROOT, Settings, load_settings, save_settings_file
 from interviewer.store import Store
 
+from .fake_llm import SilentEndpoint
 from .test_figures import KV_DOCUMENT
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -275,6 +277,41 @@ def test_settings_page_never_shows_the_key(app_env: Settings) -> None:
     )
     assert "sk-very-secret-key" not in rendered
     assert at.text_input(key="settings_api_key").value == ""
+
+
+def test_a_new_endpoint_saved_without_a_key_drops_the_old_key_and_says_so(app_env: Settings) -> None:
+    save_settings_file(app_env, {"llm_base_url": "http://127.0.0.1:9/v1", "llm_api_key": "sk-for-port-9"})
+    at = new_session()
+    at.switch_page("app_pages/settings.py").run()
+    assert "A key is set for this endpoint" in at.text_input(key="settings_api_key").label
+    at.text_input(key="settings_base_url").input("http://127.0.0.1:8/v1")
+    at.button(key="settings_save").click().run()
+    assert not at.exception, at.exception
+    assert "saved API key was for http://127.0.0.1:9/v1, so it was removed" in at.success[0].value
+    assert load_settings().llm_key is None
+    assert "No key is set for this endpoint" in at.text_input(key="settings_api_key").label
+
+
+def test_an_endpoint_that_never_answers_is_tested_in_seconds_then_rests_until_tried_again(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTERVIEWER_GRADER", "llm")
+    silent = SilentEndpoint().start()
+    try:
+        save_settings_file(app_env, {"llm_base_url": silent.base_url, "llm_timeout": 1.0})
+        at = new_session()
+        at.switch_page("app_pages/settings.py").run()
+        assert not at.warning  # nothing is known about the endpoint yet
+        started = time.monotonic()
+        at.button[1].click().run()  # "Test the connection"
+        assert time.monotonic() - started < 10  # the issue measured 92 s
+        assert "did not answer within 1 s" in at.error[0].value
+        assert "did not answer at" in at.warning[0].value and "until you try again" in at.warning[0].value
+        at.button(key="grader_try_again").click().run()
+        assert not at.exception, at.exception
+        assert not at.warning and get_runtime().grading.outage() is None
+    finally:
+        silent.stop()
 
 
 def test_saving_settings_keeps_the_model_that_is_already_loaded(app_env: Settings) -> None:

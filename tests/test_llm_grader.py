@@ -13,7 +13,7 @@ from interviewer.errors import ConfigError, GraderError
 from interviewer.knowledge import Question
 from interviewer.llm_grader import LLMGrader, extract_json, fence_id
 from interviewer.models import Reference
-from interviewer.settings import Settings, load_settings
+from interviewer.settings import Settings, load_settings, save_settings_file
 
 from .fake_llm import FakeLLM, Step, failure, reply, valid_assessment
 
@@ -37,6 +37,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[FakeLLM]:
 
 
 def llm_settings(base_url: str, **changes: object) -> Settings:
+    """Settings that give the key for this endpoint (both from one source), so it may be sent there."""
     values: dict[str, object] = {
         "llm_base_url": base_url,
         "llm_api_key": "sk-test-secret",
@@ -203,3 +204,52 @@ def test_a_200_that_is_not_a_chat_completion_is_a_grader_error(step: Step, messa
         assert len(fake.requests) == 1  # not a transport fault: nothing to retry
     finally:
         fake.stop()
+
+
+KEY_PATHS = {
+    "grading": lambda grader: grader.grade(QUESTION, ANSWER, REFERENCE),
+    "follow-up": lambda grader: grader.follow_up(QUESTION, ANSWER, ["Padding or bucketing for variable shapes"]),
+    "connection test": lambda grader: grader.check(),
+}
+
+
+@pytest.mark.parametrize("path", KEY_PATHS)
+def test_an_environment_key_is_not_sent_to_an_endpoint_saved_on_the_settings_page(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "Authorization: Bearer sk-ambient")  # the client's own variable
+    fake = FakeLLM(reply(valid_assessment()) if path == "grading" else reply("Which inputs would you pad?")).start()
+    try:
+        save_settings_file(load_settings(), {"llm_base_url": fake.base_url})  # the key field left empty
+        KEY_PATHS[path](LLMGrader(load_settings()))
+    finally:
+        fake.stop()
+    assert fake.headers and all("authorization" not in headers for headers in fake.headers)
+
+
+@pytest.mark.parametrize("path", KEY_PATHS)
+def test_a_saved_key_is_not_sent_to_the_next_endpoint_saved(path: str) -> None:
+    first = FakeLLM(reply("OK")).start()
+    second = FakeLLM(reply(valid_assessment()) if path == "grading" else reply("Which inputs would you pad?")).start()
+    try:
+        save_settings_file(load_settings(), {"llm_base_url": first.base_url, "llm_api_key": "sk-saved"})
+        LLMGrader(load_settings()).check()
+        saved = save_settings_file(load_settings(), {"llm_base_url": second.base_url})
+        KEY_PATHS[path](LLMGrader(load_settings()))
+    finally:
+        first.stop()
+        second.stop()
+    assert first.headers[0]["authorization"] == "Bearer sk-saved"  # the key goes where it was given for
+    assert saved.dropped_key_for == first.base_url
+    assert second.headers and all("authorization" not in headers for headers in second.headers)
+
+
+def test_an_environment_key_goes_to_the_endpoint_the_environment_names(
+    server: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "Authorization: Bearer sk-ambient")
+    LLMGrader(load_settings()).check()
+    assert server.headers[0]["authorization"] == "Bearer sk-from-the-environment"

@@ -6,7 +6,8 @@ seed (so every run meets the same faults and asks the same questions): connectio
 resets, bodies cut off mid-transfer, replies slower than the timeout, 429 with `Retry-After: 0`, 500 and 503,
 200 replies that are not a chat completion (a cut JSON document, an HTML page, a completion without a message),
 and assistant replies that are truncated JSON, invalid JSON or scores out of range, mixed with valid replies.
-The retry contract (the client makes 1 + `llm_max_retries` attempts; an invalid reply is re-asked once; a reply
+The retry contract (a fault that comes back fast is retried up to `llm_max_retries` times; a reply slower than
+the timeout ends the answer, since the answer's deadline is spent; an invalid reply is re-asked once; a reply
 that is not a completion is not retried) predicts each case's outcome and request count, and the test holds
 the engine to it: every answer ends graded (by the LLM, or offline with a notice naming the fault), is in the
 store once with its answer, and a double submit writes nothing. Figures go to test-artifacts/ and
@@ -42,9 +43,9 @@ SESSIONS = 20
 ANSWERS_PER_SESSION = 10
 CASES = SESSIONS * ANSWERS_PER_SESSION
 WORKERS = SESSIONS  # one thread per session: their waits overlap
-TIMEOUT = 0.3
+TIMEOUT = 3.0  # the deadline of a whole answer: room for the back-offs of every fast fault in a plan
 MAX_RETRIES = 1
-SLOW = 1.0
+SLOW = 4.0
 MODEL = "fault-model"
 TOPIC = "PyTorch"  # eight questions: the offline grader encodes each reference once, so the run stays fast
 DOUBLE_SUBMIT_SHARE = 0.1
@@ -123,7 +124,8 @@ class Expected:
 
 
 def expected(plan: tuple[str, ...], validations: int) -> Expected:
-    """Play the plan against the contract: 1 + MAX_RETRIES transport attempts per call, `validations` calls."""
+    """Play the plan against the contract: 1 + MAX_RETRIES transport attempts per call, `validations` calls, and
+    nothing after a timeout."""
     served = 0
 
     def next_kind() -> str:
@@ -135,6 +137,8 @@ def expected(plan: tuple[str, ...], validations: int) -> Expected:
     for _ in range(validations):
         for _ in range(1 + MAX_RETRIES):
             kind = next_kind()
+            if kind == "slow":
+                return Expected(False, REASONS[kind], served)
             if kind not in TRANSPORT:
                 break
         else:
@@ -205,6 +209,7 @@ def engine(indexed_settings: Settings, endpoint: FakeLLM, embedder) -> Interview
         llm_model=MODEL,
         llm_timeout=TIMEOUT,
         llm_max_retries=MAX_RETRIES,
+        llm_cooldown=0,  # every case meets its own faults; the cool-down has tests of its own
     )
     index = open_index(settings.knowledge_dir, settings.index_dir, embedder).index
     grading = GradingService(settings, OfflineGrader(embedder))
@@ -350,6 +355,7 @@ def tally(
         (("ok",), 2, Expected(True, None, 1)),
         (("500", "ok"), 2, Expected(True, None, 2)),
         (("500", "slow"), 2, Expected(False, REASONS["slow"], 2)),
+        (("slow", "ok"), 2, Expected(False, REASONS["slow"], 1)),
         (("invalid_json", "503", "ok"), 2, Expected(True, None, 3)),
         (("html_body", "ok"), 2, Expected(False, REASONS["html_body"], 1)),
         (("out_of_range",), 2, Expected(False, REASONS["content"], 2)),
