@@ -15,17 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from interviewer.figures import FigureCheck
 
-Flag = Literal[
-    "empty",
-    "restates_question",
-    "off_topic",
-    "keyword_list",
-    "instructions_to_grader",
-    "truncated",
-    "score_capped",
-    "repeated",
-]
-"""Observations about an answer that a person (and the grade's consumer) should know about."""
+JudgedFlag = Literal["empty", "restates_question", "off_topic", "keyword_list", "instructions_to_grader"]
+"""Observations a grader makes about an answer (an LLM may set only these)."""
+
+Flag = Literal[JudgedFlag, "truncated", "score_capped", "repeated"]
+"""Observations about an answer that a person (and the grade's consumer) should know about; the last three are set
+by the grading code itself (the answer was cut before grading, the score was capped by the offline check, the
+answer repeats itself)."""
 
 FLAG_LABELS: dict[str, str] = {
     "empty": "no answer given",

@@ -1,10 +1,11 @@
 """Grade an answer with an LLM at any OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM, llama.cpp, ...).
 
-One request per answer at temperature 0, with the `Assessment` JSON schema both in the system prompt and as
+One request per answer at temperature 0, with the `LLMAssessment` JSON schema both in the system prompt and as
 `response_format` (dropped for endpoints that reject it). The reply is extracted tolerantly (bare, fenced or
-prose-wrapped JSON, trailing commas) and validated strictly; a reply that fails validation is sent back once with
-the error, built as a new message list. Anything that still fails raises `GraderError`, and the caller falls back
-to the offline grader.
+prose-wrapped JSON, trailing commas) and validated strictly, against the schema and against what was asked (the
+key points given, the flags a grader may set, a score consistent with the criteria); a reply that fails is sent
+back once with the error, built as a new message list. Anything that still fails raises `GraderError`, and the
+caller falls back to the offline grader.
 
 Each answer has one deadline, `llm_timeout` seconds from its start, across every attempt and the re-ask: faults
 that come back fast (connection refused or reset, 429, 5xx) are retried with back-off (honouring Retry-After) while
@@ -28,12 +29,12 @@ from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletion
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
 from interviewer.answers import CleanAnswer, clean_answer
 from interviewer.circuit import CircuitBreaker
 from interviewer.errors import ConfigError, GraderError
-from interviewer.grade import Assessment, Grade, ReferenceInfo
+from interviewer.grade import Assessment, Grade, JudgedFlag, ReferenceInfo
 from interviewer.models import Reference
 from interviewer.prompts import render
 from interviewer.settings import Settings
@@ -43,8 +44,70 @@ RETRIED_STATUSES = frozenset({408, 409, 429})
 """Statuses worth another attempt, besides every 5xx (as the `openai` client decides)."""
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
+SCORE_SPREAD = 1.0
+"""How far the overall score may be from the mean of the criteria scores."""
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+
+def _spelling(point: str) -> str:
+    """A key point as compared: whitespace, case, a leading bullet and trailing punctuation do not count."""
+    return " ".join(point.split()).lower().lstrip("-*• ").rstrip(".;:,!? ")
+
+
+class LLMAssessment(Assessment):
+    """The reply asked of the LLM: checked against what was asked, not only against its types.
+
+    Validate it with `context={"key_points": [...]}` (the list the prompt gave). Every listed point must be one of
+    those, each of those must be in exactly one of the two lists, the flags are only those a grader may set
+    (`truncated` and `score_capped` are the code's), and the overall score is within SCORE_SPREAD of the mean of
+    the criteria. The lists come back in the key points' own spelling. The messages are written for the model,
+    which gets them back in the re-ask.
+    """
+
+    flags: list[JudgedFlag] = Field(
+        default_factory=list,
+        description="Any of: empty, restates_question, off_topic, keyword_list, instructions_to_grader.",
+    )
+
+    @model_validator(mode="after")
+    def _answers_what_was_asked(self, info: ValidationInfo) -> LLMAssessment:
+        """Check the reply against the request; put the key points in their given spelling."""
+        problems: list[str] = []
+        given = list((info.context or {}).get("key_points", ()))
+        spelled = {_spelling(point): point for point in given}
+        listed: dict[str, list[str]] = {}
+        unknown: list[str] = []
+        for name in ("key_points_covered", "key_points_missed"):
+            points = getattr(self, name)
+            unknown += [f"{name} lists {point!r}" for point in points if _spelling(point) not in spelled]
+            listed[name] = list(dict.fromkeys(spelled[_spelling(p)] for p in points if _spelling(p) in spelled))
+        if unknown:
+            allowed = "copy each point exactly from this list: " + "; ".join(map(repr, given))
+            problems.append(
+                f"{', '.join(unknown)}, not in the key points given; "
+                + (allowed if given else "no key points were given, so both key point lists must be empty")
+            )
+        both = set(listed["key_points_covered"]) & set(listed["key_points_missed"])
+        if both:
+            problems.append(f"{', '.join(map(repr, sorted(both)))} is in both lists; put each point in exactly one")
+        neither = [point for point in given if point not in listed["key_points_covered"] + listed["key_points_missed"]]
+        if neither:
+            problems.append(
+                f"{', '.join(map(repr, neither))} is in neither list; put every key point given in exactly one of "
+                "key_points_covered and key_points_missed"
+            )
+        mean = sum(value for _, value in self.criteria) / len(type(self.criteria).model_fields)
+        if abs(self.score - mean) > SCORE_SPREAD:
+            problems.append(
+                f"the overall score {self.score:g} is not consistent with the criteria, whose mean is {mean:.2f}; "
+                f"give an overall score within {SCORE_SPREAD:g} of that mean"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.key_points_covered = listed["key_points_covered"]
+        self.key_points_missed = listed["key_points_missed"]
+        return self
 
 
 def llm_configured(settings: Settings) -> bool:
@@ -101,8 +164,11 @@ def fence_id(answer: str) -> str:
 
 def _validation_message(error: ValidationError) -> str:
     """Validation errors written for the model to act on."""
-    parts = [f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in error.errors()[:8]]
-    return "the JSON does not match the schema: " + "; ".join(parts)
+    parts = []
+    for problem in error.errors()[:8]:
+        where, message = ".".join(map(str, problem["loc"])), problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "the JSON does not match what was asked: " + "; ".join(parts)
 
 
 def _reply_text(response: object) -> str:
@@ -192,14 +258,16 @@ class LLMGrader:
     def messages(self, question: str, answer: CleanAnswer, reference: Reference) -> list[dict[str, str]]:
         """The system and user messages for one grading request."""
         behavioral = reference.question is not None and reference.question.is_behavioral
-        schema = json.dumps(Assessment.model_json_schema(), indent=1)
+        schema = json.dumps(LLMAssessment.model_json_schema(), indent=1)
         system = render(
             self.settings.prompts_dir,
             "grade_system",
             rubric=render(self.settings.prompts_dir, "rubric_star" if behavioral else "rubric_technical"),
             schema=schema,
         )
-        key_points = "\n".join(f"- {point}" for point in reference.key_points) or "(none listed: use the reference)"
+        key_points = "\n".join(f"- {point}" for point in reference.key_points) or (
+            "(none listed: grade against the reference, and leave both key point lists empty)"
+        )
         user = render(
             self.settings.prompts_dir,
             "grade_user",
@@ -215,7 +283,7 @@ class LLMGrader:
         """One chat completion, retried while the deadline allows; GraderError names the fault."""
         options: dict[str, Any] = {"model": self.settings.llm_model, "messages": messages, "temperature": 0}
         if structured and self._schema_accepted:
-            schema = {"name": "assessment", "schema": Assessment.model_json_schema()}
+            schema = {"name": "assessment", "schema": LLMAssessment.model_json_schema()}
             options["response_format"] = {"type": "json_schema", "json_schema": schema}
         endpoint, attempts = self.settings.llm_endpoint, 1 + self.settings.llm_max_retries
         out_of_time = f"the LLM did not answer within {self.settings.llm_timeout:g} s"
@@ -268,7 +336,7 @@ class LLMGrader:
         for _ in range(VALIDATION_ATTEMPTS):
             reply = self._complete(messages, deadline)
             try:
-                return Assessment.model_validate(extract_json(reply))
+                return LLMAssessment.model_validate(extract_json(reply), context={"key_points": reference.key_points})
             except ValueError as error:  # pydantic's ValidationError is a ValueError
                 problem = _validation_message(error) if isinstance(error, ValidationError) else str(error)
             reask = render(self.settings.prompts_dir, "reask", error=problem)

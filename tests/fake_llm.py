@@ -25,6 +25,7 @@ class Step:
     """What the server does for one request."""
 
     content: str | None = None  # assistant message text
+    content_for: Callable[[dict[str, Any]], str] | None = None  # or the text computed from the request body
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
@@ -61,12 +62,14 @@ def completion(content: str | None, model: str = "fake") -> bytes:
 
 
 def valid_assessment(score: float = 3.5, **changes: Any) -> dict[str, Any]:
-    """A reply that passes validation; `changes` override fields."""
+    """A reply that passes validation for the tests' two-point batching reference; `changes` override fields.
+
+    The criteria equal the score (capped at 5), so the overall score is consistent with them."""
     data: dict[str, Any] = {
         "reasoning": "The answer covers batching and its latency trade-off but not padding.",
         "key_points_covered": ["Groups requests into one batch"],
         "key_points_missed": ["Padding or bucketing for variable shapes"],
-        "criteria": {"correctness": 4, "completeness": 3, "depth": 3, "communication": 4},
+        "criteria": dict.fromkeys(("correctness", "completeness", "depth", "communication"), min(score, 5)),
         "score": score,
         "strengths": "You explained why batching raises throughput.",
         "improvements": "Say how variable-length inputs are padded or bucketed.",
@@ -75,6 +78,32 @@ def valid_assessment(score: float = 3.5, **changes: Any) -> dict[str, Any]:
     }
     data.update(changes)
     return data
+
+
+KEY_POINTS_HEADING = "Key points (trusted"
+"""How the grading prompt (prompts/grade_user.md) introduces the key points it lists."""
+
+
+def asked_key_points(body: dict[str, Any]) -> list[str]:
+    """The key points a grading request lists, as the model reads them."""
+    user = str(body.get("messages", [{}, {}])[-1].get("content", ""))
+    if KEY_POINTS_HEADING not in user:
+        return []
+    listed = user.split(KEY_POINTS_HEADING, 1)[1].split("\n", 1)[1].split("\n\n", 1)[0]
+    return [line[2:] for line in listed.splitlines() if line.startswith("- ")]
+
+
+def assessment_for(body: dict[str, Any], score: float = 3.5, covered: int | None = 1, **changes: Any) -> str:
+    """A valid reply to a grading request: its first `covered` key points covered (None: all), the rest missed."""
+    points = asked_key_points(body)
+    split = len(points) if covered is None else covered
+    lists = {"key_points_covered": points[:split], "key_points_missed": points[split:]}
+    return json.dumps(valid_assessment(score, **{**lists, **changes}))
+
+
+def graded(score: float = 3.5, covered: int | None = 1, **changes: Any) -> Step:
+    """A step that answers any grading request with `assessment_for` it."""
+    return Step(content_for=lambda body: assessment_for(body, score, covered, **changes))
 
 
 class FakeLLM:
@@ -137,7 +166,8 @@ class FakeLLM:
                 elif step.status != 200:
                     payload = json.dumps(step.error_body or {}).encode()
                 else:
-                    payload = completion(step.content, body.get("model", "fake"))
+                    content = step.content_for(body) if step.content_for else step.content
+                    payload = completion(content, body.get("model", "fake"))
                 self.send_response(step.status)
                 self.send_header("Content-Type", step.content_type)
                 self.send_header("Content-Length", str(len(payload)))

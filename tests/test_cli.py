@@ -15,7 +15,7 @@ import pytest
 from interviewer.cli import main
 from interviewer.settings import PROJECT_ROOT, Settings
 
-from .fake_llm import FakeLLM, reply, valid_assessment
+from .fake_llm import FakeLLM, graded
 
 QUESTION_KEYS = {"id", "question", "topic", "level", "reference_answer", "key_points", "sources", "source"}
 
@@ -113,7 +113,7 @@ KV_ANSWER = (
 @pytest.fixture
 def endpoint() -> Iterator[FakeLLM]:
     """A chat-completions server that would grade every answer 4.5."""
-    fake = FakeLLM(reply(valid_assessment(4.5))).start()
+    fake = FakeLLM(graded(4.5)).start()
     yield fake
     fake.stop()
 

@@ -30,7 +30,7 @@ from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import load_settings
 
 from .conftest import KNOWLEDGE_DIR
-from .fake_llm import FakeLLM, reply, valid_assessment
+from .fake_llm import FakeLLM, graded
 
 LOW = 1.5
 NOTHING = 1.0
@@ -62,10 +62,7 @@ def hostile(offline, bank) -> list[Outcome]:
 @pytest.fixture
 def lenient_llm() -> Iterator[FakeLLM]:
     """An LLM that falls for every attack: it always answers 5/5 with no flags."""
-    perfect = valid_assessment(
-        score=5, criteria={"correctness": 5, "completeness": 5, "depth": 5, "communication": 5}, flags=[]
-    )
-    fake = FakeLLM(reply(perfect)).start()
+    fake = FakeLLM(graded(score=5, covered=None, flags=[])).start()
     yield fake
     fake.stop()
 

@@ -15,7 +15,7 @@ from interviewer.llm_grader import LLMGrader, extract_json, fence_id
 from interviewer.models import Reference
 from interviewer.settings import Settings, load_settings, save_settings_file
 
-from .fake_llm import FakeLLM, Step, failure, reply, valid_assessment
+from .fake_llm import FakeLLM, Step, failure, graded, reply, valid_assessment
 
 QUESTION = "How does dynamic batching work in a model server?"
 REFERENCE = Reference(
@@ -25,6 +25,7 @@ REFERENCE = Reference(
     score=1.0,
 )
 ANSWER = "The server waits a few milliseconds to group requests into one batch, which raises GPU throughput."
+CRITERIA = ("correctness", "completeness", "depth", "communication")
 
 
 @pytest.fixture
@@ -168,6 +169,7 @@ def test_behavioral_questions_use_the_star_rubric(server: FakeLLM) -> None:
     question = Question(
         "b-1", "Describe a hard deployment.", "Behavioral", "STAR", ("Names a metric",), "x:1", star=star
     )
+    server.script = [graded()]
     assess(server, reference=Reference("STAR rubric", question.key_points, ("x:1",), 1.0, question))
     assert "graded on STAR" in server.requests[0]["messages"][0]["content"]
 
@@ -253,3 +255,46 @@ def test_an_environment_key_goes_to_the_endpoint_the_environment_names(
     monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "Authorization: Bearer sk-ambient")
     LLMGrader(load_settings()).check()
     assert server.headers[0]["authorization"] == "Bearer sk-from-the-environment"
+
+
+COVERED, MISSED = REFERENCE.key_points
+
+
+@pytest.mark.parametrize(
+    ("first", "problem"),
+    [
+        (
+            valid_assessment(key_points_covered=["Uses a GPU"], key_points_missed=[MISSED]),
+            "'Uses a GPU', not in the key points given; copy each point exactly from this list",
+        ),
+        (valid_assessment(key_points_missed=[]), f"{MISSED!r} is in neither list"),
+        (valid_assessment(key_points_missed=[MISSED, COVERED]), f"{COVERED!r} is in both lists"),
+        (valid_assessment(flags=["score_capped"]), "flags.0: Input should be 'empty'"),
+        (valid_assessment(flags=["truncated"]), "flags.0: Input should be 'empty'"),
+        (valid_assessment(score=4.8, criteria=dict.fromkeys(CRITERIA, 2)), "whose mean is 2.00"),
+    ],
+    ids=["invented point", "point in neither list", "point in both lists", "score_capped", "truncated", "score"],
+)
+def test_a_reply_that_does_not_answer_what_was_asked_is_sent_back_with_the_error(first: dict, problem: str) -> None:
+    fake = FakeLLM(reply(first), reply(valid_assessment(score=3))).start()
+    try:
+        assert assess(fake).score == 3
+    finally:
+        fake.stop()
+    assert len(fake.requests) == 2
+    assert problem in fake.requests[1]["messages"][3]["content"]
+
+
+def test_key_points_are_matched_loosely_and_returned_in_their_own_spelling(server: FakeLLM) -> None:
+    server.script = [reply(valid_assessment(key_points_covered=["  groups REQUESTS into one batch."], flags=[]))]
+    assessment = assess(server)
+    assert assessment.key_points_covered == [COVERED] and assessment.key_points_missed == [MISSED]
+    assert len(server.requests) == 1
+
+
+def test_with_no_key_points_given_the_lists_must_be_empty(server: FakeLLM) -> None:
+    bare = Reference(REFERENCE.text, (), REFERENCE.sources, 1.0)
+    server.script = [reply(valid_assessment()), reply(valid_assessment(key_points_covered=[], key_points_missed=[]))]
+    assert assess(server, reference=bare).key_points_covered == []
+    assert "no key points were given" in server.requests[1]["messages"][3]["content"]
+    assert "leave both key point lists empty" in server.requests[0]["messages"][1]["content"]

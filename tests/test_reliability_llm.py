@@ -36,7 +36,7 @@ from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
 from interviewer.store import Store
 
-from .fake_llm import FakeLLM, Step, completion, failure, reply, valid_assessment
+from .fake_llm import FakeLLM, Step, assessment_for, completion, failure, reply, valid_assessment
 
 SEED = 20261125
 SESSIONS = 20
@@ -57,7 +57,6 @@ ANSWER = (
     "kernels, so Python overhead and memory traffic drop; graph breaks fall back to eager execution."
 )
 FOLLOW_UP = "How would you find and remove the graph breaks in a model you compile?"
-ASSESSMENT = json.dumps(valid_assessment(score=3.5))  # partial: an LLM grade leads to an LLM follow-up
 TAG = re.compile(r"\[case (\d+)\]")
 
 TRANSPORT = ("reset", "cut_body", "slow", "429", "500", "503")
@@ -95,7 +94,7 @@ def step_for(kind: str, text: str) -> Step:
         "json_body_truncated": Step(body=completion(text)[:150]),
         "html_body": Step(body=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
         "no_message": Step(body=b'{"object": "chat.completion", "choices": [{"index": 0}]}'),
-        "truncated_json": reply(ASSESSMENT[: len(ASSESSMENT) // 2]),
+        "truncated_json": reply(text[: len(text) // 2]),
         "invalid_json": reply("{'score': 4, 'reasoning': 'single quotes are not JSON'}"),
         "out_of_range": reply(valid_assessment(score=7)),
     }
@@ -171,7 +170,8 @@ class FaultPlans:
         served = self.served.setdefault(("grade" if grading else "follow_up", case), [])
         kind = plan[min(len(served), len(plan) - 1)]
         served.append(kind)
-        return step_for(kind, ASSESSMENT if grading else FOLLOW_UP)
+        # A good grade is partial (3.5, one point covered), so an LLM grade leads to an LLM follow-up.
+        return step_for(kind, assessment_for(body, score=3.5) if grading else FOLLOW_UP)
 
 
 @dataclass(frozen=True)
