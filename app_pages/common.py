@@ -1,7 +1,9 @@
 """What the pages share: the cached runtime, session-state keys, and how a turn and a grade are drawn.
 
-Candidate text is untrusted: it is shown with `st.text` (never as Markdown or HTML), so nothing typed into an
-answer can turn into markup, links or images on the page.
+Text the app did not write is untrusted: the candidate's answer, and everything an LLM wrote (feedback, the key
+points it lists, the model answer, a follow-up question, a connection test's reply), and the notices that quote
+them. All of it is shown with `st.text` (`show_untrusted_text`), which parses no Markdown or HTML, so nothing in it
+can turn into a link, an image or markup on the page; only the labels around it, which we write, are Markdown.
 """
 
 from __future__ import annotations
@@ -119,15 +121,29 @@ def show_grader_status(runtime: Runtime) -> None:
         st.rerun()
 
 
-def show_candidate_text(text: str) -> None:
-    """Untrusted text, shown inert."""
+def show_untrusted_text(text: str) -> None:
+    """Text the app did not write, shown inert: never parsed as Markdown or HTML."""
     st.text(text)
+
+
+show_candidate_text = show_untrusted_text
+"""The candidate's answer: the name the Interview page uses."""
+
+
+def show_question(kind: str, text: str) -> None:
+    """A question as asked: a bank question is the project's own Markdown, a follow-up may be an LLM's words."""
+    if kind == "follow_up":
+        show_untrusted_text(text)
+    else:
+        st.markdown(text)
 
 
 def show_grade(grade: Grade) -> None:
     """The grade card: overall score, per-criterion bars, key points, feedback, the model answer."""
-    if grade.notice:
-        st.warning(grade.notice, icon=":material/warning:")
+    if grade.notice:  # it may quote an endpoint's error or a setting, so its words are shown inert
+        with st.container(border=True):
+            st.markdown(":orange[:material/warning:] **About this grade**")
+            show_untrusted_text(grade.notice)
     left, right = st.columns([1, 2])
     left.metric("Score", f"{grade.score:.1f} / 5")
     with right:
@@ -139,11 +155,11 @@ def show_grade(grade: Grade) -> None:
     if grade.key_points_covered:
         st.markdown("**Covered**")
         for point in grade.key_points_covered:
-            st.markdown(f"- :material/check_circle: {point}")
+            show_untrusted_text(f"✓ {point}")
     if grade.key_points_missed:
         st.markdown("**Missed**")
         for point in grade.key_points_missed:
-            st.markdown(f"- :material/cancel: {point}")
+            show_untrusted_text(f"✗ {point}")
     if grade.figures:
         st.markdown("**Figures**")
         for check in grade.figures:
@@ -151,11 +167,13 @@ def show_grade(grade: Grade) -> None:
             st.markdown(f"- :material/{icon}: {markdown_text(check.describe())}")
         if grade.figures[0].working:
             st.caption("Working: " + markdown_text(grade.figures[0].working))
-    st.markdown(f"**What was good:** {grade.strengths}")
-    st.markdown(f"**What to add:** {grade.improvements}")
+    st.markdown("**What was good:**")
+    show_untrusted_text(grade.strengths)
+    st.markdown("**What to add:**")
+    show_untrusted_text(grade.improvements)
     with st.expander("Model answer"):
-        st.markdown(grade.model_answer)
-    st.caption(
+        show_untrusted_text(grade.model_answer)
+    show_untrusted_text(  # the grader's name holds the model name, a setting anyone who reaches the page may type
         f"Graded by {grade.grader}"
         + (f" against {', '.join(grade.reference.sources)}" if grade.reference.sources else "")
     )
@@ -166,7 +184,7 @@ def show_turn(turn: Turn, with_grade: bool = True) -> None:
     label = "Follow-up" if turn.kind == "follow_up" else turn.topic
     with st.chat_message("assistant", avatar=":material/record_voice_over:"):
         st.markdown(f"**{label}**")
-        st.markdown(turn.question)
+        show_question(turn.kind, turn.question)
     with st.chat_message("user"):
         if turn.skipped:
             st.caption("Skipped")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import SAVED_FLASH, current_settings, get_runtime, show_grader_status
+from app_pages.common import SAVED_FLASH, current_settings, get_runtime, show_grader_status, show_untrusted_text
 from interviewer.errors import InterviewerError
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.settings import save_settings_file
@@ -81,8 +81,12 @@ if st.button("Test the connection"):
     else:
         try:
             with st.spinner(f"Asking the endpoint (at most {settings.llm_timeout:g} s)..."):
-                st.success(LLMGrader(settings, get_runtime().grading.breaker).check())
+                answered = LLMGrader(settings, get_runtime().grading.breaker).check()
         except InterviewerError as error:
-            st.error(f"The endpoint did not work: {error}")
+            st.error("The endpoint did not work:", icon=":material/error:")
+            show_untrusted_text(str(error))
+        else:  # the reply is the endpoint's own text: shown inert
+            st.success("The endpoint answered:", icon=":material/check:")
+            show_untrusted_text(answered)
 
 show_grader_status(get_runtime())  # after the test, which may have opened or closed the circuit

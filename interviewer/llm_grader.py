@@ -48,6 +48,8 @@ SCORE_SPREAD = 1.0
 """How far the overall score may be from the mean of the criteria scores."""
 _FENCED_JSON = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_MARKUP = re.compile(r"\]\(|<[a-z/!?]|://|\bwww\.|\S@\S+\.\w", re.IGNORECASE)
+"""What would make a line of text a link, an image or HTML if a page rendered it as Markdown."""
 
 
 def _spelling(point: str) -> str:
@@ -368,17 +370,22 @@ class LLMGrader:
         return f"{self.settings.llm_model} at {self.settings.llm_endpoint} answered in {elapsed:.0f} ms: {reply[:80]!r}"
 
     def follow_up(self, question: str, answer: str, missed: Sequence[str]) -> str:
-        """One follow-up question about the missed key points."""
+        """One follow-up question about the missed key points: one plain line, else GraderError."""
+        excerpt = clean_answer(answer).text[:1500]
         user = render(
             self.settings.prompts_dir,
             "followup_user",
             question=question,
             missed="\n".join(f"- {point}" for point in missed),
-            answer_excerpt=clean_answer(answer).text[:1500],
+            fence=fence_id(excerpt),
+            answer_excerpt=excerpt,
         )
         messages = [
             {"role": "system", "content": render(self.settings.prompts_dir, "followup_system")},
             {"role": "user", "content": user},
         ]
         text = self._complete(messages, self._deadline(), structured=False).strip().strip('"')
-        return text.splitlines()[0][:300] if text else ""
+        question = text.splitlines()[0][:300] if text else ""
+        if _MARKUP.search(question):  # a question needs no link, image or markup; the offline follow-up is asked
+            raise GraderError("the LLM's follow-up held a link, an image or markup")
+        return question

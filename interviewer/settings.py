@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -25,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from interviewer.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]*")
 OPENAI_ENDPOINT = "https://api.openai.com/v1"
 """Where the `openai` client sends requests when no base URL is set."""
 
@@ -91,12 +93,20 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_key_endpoint: str | None = Field(default=None, description="The endpoint the key was given for.")
-    llm_model: str = "gpt-4o-mini"
+    llm_model: str = Field(default="gpt-4o-mini", description="The model name the endpoint knows.")
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds an answer waits for the LLM, retries included.")
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     llm_cooldown: float = Field(
         default=300.0, ge=0, description="Seconds an endpoint that timed out or refused is left alone (0: never)."
     )
+
+    @field_validator("llm_model")
+    @classmethod
+    def _plain_model_name(cls, name: str) -> str:
+        """The model name is shown on pages, so it may hold nothing a page could render as a link, image or HTML."""
+        if not MODEL_NAME.fullmatch(name) or "://" in name:
+            raise ValueError("a model name has only letters, digits and . _ : / @ + - (e.g. llama3.1:8b)")
+        return name
 
     @property
     def llm_endpoint(self) -> str:

@@ -305,7 +305,7 @@ def test_an_endpoint_that_never_answers_is_tested_in_seconds_then_rests_until_tr
         started = time.monotonic()
         at.button[1].click().run()  # "Test the connection"
         assert time.monotonic() - started < 10  # the issue measured 92 s
-        assert "did not answer within 1 s" in at.error[0].value
+        assert "did not work" in at.error[0].value and "did not answer within 1 s" in texts(at)
         assert "did not answer at" in at.warning[0].value and "until you try again" in at.warning[0].value
         at.button(key="grader_try_again").click().run()
         assert not at.exception, at.exception

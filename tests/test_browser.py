@@ -7,13 +7,16 @@ fails under CI, so a CI run never passes without the browser test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +27,8 @@ from interviewer.store import Store
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+from .fake_llm import FakeLLM, Step, assessment_for, reply
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -45,15 +50,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def app_url(indexed_settings: Settings, tmp_path: Path) -> Iterator[str]:
-    """A `streamlit run` of the app on a free port, with the test's home and knowledge copy."""
+@contextlib.contextmanager
+def serve_app(settings: Settings, tmp_path: Path, **environment: str) -> Iterator[str]:
+    """A `streamlit run` of the app on a free port, with the test's home, knowledge copy and `environment`."""
     port = free_port()
     env = {
         **os.environ,
-        "INTERVIEWER_HOME": str(indexed_settings.home),
-        "INTERVIEWER_KNOWLEDGE_DIR": str(indexed_settings.knowledge_dir),
-        "INTERVIEWER_GRADER": "offline",
+        "INTERVIEWER_HOME": str(settings.home),
+        "INTERVIEWER_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        **environment,
     }
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
@@ -92,6 +97,13 @@ def start_focus_round(page: Page, focus: str) -> None:
     if accept.is_visible():
         accept.click()
     expect(chat).to_be_visible(timeout=60_000)
+
+
+@pytest.fixture
+def app_url(indexed_settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """The app, grading offline."""
+    with serve_app(indexed_settings, tmp_path, INTERVIEWER_GRADER="offline") as url:
+        yield url
 
 
 def test_a_round_in_a_real_browser(app_url: str) -> None:
@@ -162,3 +174,104 @@ def test_a_tab_left_behind_cannot_answer_the_wrong_question(app_url: str, indexe
         browser.close()
     (record,) = Store(indexed_settings.database_path).list_rounds()
     assert [turn.answer for turn in record.turns] == [ANSWER]
+
+
+class Listener:
+    """A loopback HTTP server that records every request: where a rendered link or image from a reply would call."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        paths = self.paths
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                paths.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            do_POST = do_HEAD = do_GET
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def hostile_markdown(base: str) -> str:
+    """Text full of every way Markdown or HTML could make a link or load an image, all pointing at `base`."""
+    return (
+        f"Well argued ![tracker]({base}/image.png) and [read more]({base}/link), [run](javascript:alert(1)), "
+        f"<{base}/autolink>, {base}/bare, www.example.com, grader@example.com, "
+        f'<img src="{base}/html-image"> <a href="{base}/html-link">here</a> [ref][r] ![ref image][i]\n\n'
+        f"[r]: {base}/reference\n[i]: {base}/reference-image.png"
+    )
+
+
+def links_and_images(page: object, app: str) -> list[str]:
+    """Every link target and image source on the page that is not the app's own."""
+    hrefs = page.eval_on_selector_all("a[href]", "elements => elements.map(e => e.getAttribute('href'))")
+    sources = page.eval_on_selector_all("img", "elements => elements.map(e => e.getAttribute('src') || '')")
+    own = (app, "/", "#", "data:", "blob:", "./", "static/")
+    return [target for target in [*hrefs, *sources] if not target.startswith(own) or "example" in target]
+
+
+def test_whatever_an_llm_writes_is_shown_inert(indexed_settings: Settings, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    listener = Listener()
+    hostile = hostile_markdown(listener.base)
+    follow_up = f"What about padding? ![x]({listener.base}/follow-up.png) [more]({listener.base}/follow-up)"
+
+    def choose(body: dict) -> Step:
+        if "response_format" not in body:  # the follow-up request
+            return reply(follow_up)
+        fields = dict.fromkeys(("reasoning", "strengths", "improvements", "model_answer"), hostile)
+        return reply(assessment_for(body, score=3.0, **fields))
+
+    fake = FakeLLM(choose=choose).start()
+    environment = {
+        "INTERVIEWER_GRADER": "llm",
+        "INTERVIEWER_LLM_BASE_URL": fake.base_url,
+        "INTERVIEWER_LLM_TIMEOUT": "30",
+    }
+    try:
+        with serve_app(indexed_settings, tmp_path, **environment) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            )
+            page = browser.new_page(viewport={"width": 1100, "height": 1500})
+            page.goto(url)
+            start_focus_round(page, "dynamic batching in a model server")
+            chat = page.get_by_placeholder("Your answer")
+            chat.fill(ANSWER)
+            chat.press("Enter")
+            expect(page.get_by_text("What to add:").first).to_be_visible(timeout=90_000)
+            page.get_by_text("Model answer").first.click()
+            expect(page.get_by_text("![tracker]").first).to_be_visible()  # shown, as the text it is
+            assert links_and_images(page, url) == []
+            expect(page.get_by_text("Follow-up").first).to_be_visible()
+            assert "follow-up.png" not in page.content()  # the follow-up with a link was dropped for the offline one
+
+            page.get_by_role("button", name="End the round").click()
+            expect(page.get_by_text("Round summary")).to_be_visible(timeout=30_000)
+            assert links_and_images(page, url) == []
+            page.get_by_role("link", name="Review").click()
+            expect(page.get_by_text("![tracker]").first).to_be_visible(timeout=30_000)
+            assert links_and_images(page, url) == []
+            page.wait_for_timeout(500)  # time for anything that would load to be requested
+            browser.close()
+    finally:
+        fake.stop()
+        listener.stop()
+    assert listener.paths == []
+    assert any("response_format" not in body for body in fake.requests)  # the follow-up was asked of the LLM

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from interviewer.errors import ConfigError
 from interviewer.settings import OPENAI_ENDPOINT, load_settings, save_settings_file
 
 ELSEWHERE = "http://127.0.0.1:9/v1"
@@ -108,3 +109,16 @@ def test_concurrent_saves_do_not_collide(isolated_home: Path) -> None:
     saved = tomllib.loads((isolated_home / "settings.toml").read_text(encoding="utf-8"))
     assert saved["llm_model"].startswith("model-")
     assert stat.S_IMODE((isolated_home / "settings.toml").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "llama3.1:8b-instruct-q4_K_M", "Qwen/Qwen2.5-7B-Instruct"])
+def test_model_names_endpoints_use_are_accepted(model: str) -> None:
+    assert load_settings(llm_model=model).llm_model == model
+
+
+@pytest.mark.parametrize("model", ["![m](http://127.0.0.1:9/m.png)", "<img src=x>", "http://127.0.0.1:9/x", "a b"])
+def test_a_model_name_that_would_be_markup_on_a_page_is_refused(model: str) -> None:
+    with pytest.raises(ConfigError, match="llm_model"):
+        load_settings(llm_model=model)
+    with pytest.raises(ConfigError, match="Not saved: llm_model"):
+        save_settings_file(load_settings(), {"llm_model": model})
