@@ -86,8 +86,9 @@ KEY_POINTS_HEADING = "Key points (trusted"
 
 def asked_key_points(body: dict[str, Any]) -> list[str]:
     """The key points a grading request lists, as the model reads them."""
-    user = str(body.get("messages", [{}, {}])[-1].get("content", ""))
-    if KEY_POINTS_HEADING not in user:
+    prompts = [str(message.get("content", "")) for message in body.get("messages", [])]
+    user = next((text for text in prompts if KEY_POINTS_HEADING in text), None)  # a re-ask comes after it
+    if user is None:
         return []
     listed = user.split(KEY_POINTS_HEADING, 1)[1].split("\n", 1)[1].split("\n\n", 1)[0]
     return [line[2:] for line in listed.splitlines() if line.startswith("- ")]
