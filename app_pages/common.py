@@ -126,10 +126,6 @@ def show_untrusted_text(text: str) -> None:
     st.text(text)
 
 
-show_candidate_text = show_untrusted_text
-"""The candidate's answer: the name the Interview page uses."""
-
-
 def show_question(kind: str, text: str) -> None:
     """A question as asked: a bank question is the project's own Markdown, a follow-up may be an LLM's words."""
     if kind == "follow_up":
@@ -189,7 +185,7 @@ def show_turn(turn: Turn, with_grade: bool = True) -> None:
         if turn.skipped:
             st.caption("Skipped")
         else:
-            show_candidate_text(turn.answer or "")
+            show_untrusted_text(turn.answer or "")
     if with_grade and turn.grade is not None:
         with st.chat_message("assistant", avatar=":material/grading:"):
             show_grade(turn.grade)

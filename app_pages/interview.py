@@ -22,8 +22,10 @@ from app_pages.common import (
     SHOWN,
     UNSAVED,
     get_runtime,
-    show_candidate_text,
+    show_grader_status,
+    show_question,
     show_turn,
+    show_untrusted_text,
     start_loading_model,
 )
 from interviewer.answers import MAX_ANSWER_CHARS, clean_answer
@@ -71,7 +73,7 @@ def show_flash() -> None:
         st.warning(notice, icon=":material/info:")
     for text in kept:
         with st.chat_message("user"):
-            show_candidate_text(text)
+            show_untrusted_text(text)
         st.caption("This answer was not saved: copy it if you want to keep it.")
 
 
@@ -180,7 +182,7 @@ def refuse(text: str, notice: str) -> None:
 def save_answer(prompt: Prompt, answer: str) -> bool:
     """Show the answer at once, grade and store it: True when saved; else the answer stays on screen with why."""
     with st.chat_message("user"):
-        show_candidate_text(answer)
+        show_untrusted_text(answer)
     try:
         with st.spinner("Grading..."):
             interviewer.answer(prompt, answer)
@@ -263,7 +265,7 @@ def load(round_id: str) -> tuple[RoundRecord, Prompt | None] | None:
         st.error(str(error))
         for submission in st.session_state.get(QUEUED, []):  # answers sent as the store became unreadable
             with st.chat_message("user"):
-                show_candidate_text(submission.text)
+                show_untrusted_text(submission.text)
         st.warning("The transcript store cannot be read, so no answer was saved: copy it before reloading.")
     return None
 
@@ -283,6 +285,7 @@ def run_round(round_id: str) -> None:
         + (f"question {prompt.number} of {prompt.total}" if prompt else "finished")
         + f" · graded by {runtime.grading.describe()}"
     )
+    show_grader_status(runtime)
     if prompt is None:  # the summary first, then the whole transcript with every grade
         st.session_state.pop(SHOWN, None)
         show_summary(interviewer.end(round_id) if not record.ended_at else interviewer.summary(round_id))
@@ -293,7 +296,7 @@ def run_round(round_id: str) -> None:
         return
     with st.chat_message("assistant", avatar=":material/record_voice_over:"):
         st.markdown(f"**{'Follow-up' if prompt.kind == 'follow_up' else prompt.topic}**")
-        st.markdown(prompt.question)
+        show_question(prompt.kind, prompt.question)
         if practice:
             practice_help(prompt)
     take_answers(record, prompt)
@@ -301,7 +304,7 @@ def run_round(round_id: str) -> None:
     unsaved = st.session_state.get(UNSAVED, {}).get(prompt.position)
     if unsaved is not None:
         with st.chat_message("user"):
-            show_candidate_text(unsaved)
+            show_untrusted_text(unsaved)
         st.warning("This answer is not saved yet.")
         if st.button("Save it now", type="primary") and save_answer(prompt, unsaved):
             st.rerun()
