@@ -148,19 +148,20 @@ def match_question(
     """The bank question that the text asks: exact wording first, else the best-ranked question that means the
     same (its cosine similarity reaches the threshold); returns it or None, and the best similarity seen.
 
-    Ranking mixes in exact terms (so "int8 calibration" finds TensorRT's calibration, not probability
-    calibration); saying "this is that question" stays a test of meaning. A question's text is the question
-    itself or any of its passages, so a paraphrase that echoes the answer's vocabulary still finds it.
+    Saying "this is that question" is a test of meaning: the question most similar in meaning wins, if it reaches
+    the threshold. Exact terms only order search results: a question asked in a few words ("what's a kv cache")
+    shares its terms with every question whose passages use them, so ranking by them here would pick a question
+    that merely mentions the term. A question's text is the question itself or any of its passages, so a
+    paraphrase that echoes the answer's vocabulary still finds it.
     """
     wanted = normalize_question(question)
     for candidate in index.questions:
         if normalize_question(candidate.question) == wanted:
             return candidate, 1.0
-    ranked = rank(index, embedder, question)
-    matched = next((hit for hit in ranked if hit.dense >= threshold), None)
-    if matched is not None:
-        return matched.question, matched.dense
-    return None, max((hit.dense for hit in ranked), default=0.0)
+    best = max(rank(index, embedder, question), key=lambda hit: hit.dense, default=None)
+    if best is None:
+        return None, 0.0
+    return (best.question if best.dense >= threshold else None), best.dense
 
 
 def find_reference(
