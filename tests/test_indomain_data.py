@@ -38,9 +38,10 @@ def answer(id: str, batch: int, kind: str = "concise", topic: str = "PyTorch") -
     return GradedAnswer(id, batch, "q", topic, kind, f"answer {id}", 3.0, (), ())
 
 
-def test_every_answer_is_to_a_bank_question_under_its_topic(half, bank) -> None:
+def test_every_answer_is_to_a_bank_question(half, bank) -> None:
+    """A record's topic is its question's topic when the answer was written: the seeded split is stratified by it, so
+    an answer stays in its half when its question later moves to another topic (KV cache to LLM Serving)."""
     assert [r.id for r in half if r.question_id not in bank] == []
-    assert [r.id for r in half if bank[r.question_id].topic != r.topic] == []
 
 
 def test_listed_key_points_are_copied_exactly_from_the_question(half, bank) -> None:

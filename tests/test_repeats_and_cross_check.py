@@ -15,7 +15,7 @@ from interviewer.offline_grader import FLAGGED_CAP, REPEAT_PENALTY, OfflineGrade
 from interviewer.settings import load_settings
 from tests.conftest import KNOWLEDGE_DIR
 
-from .fake_llm import FakeLLM, reply, valid_assessment
+from .fake_llm import FakeLLM, graded
 
 INFERENCE = "what-is-model-inference-and-how-7a7950"
 ONCE = (
@@ -67,7 +67,8 @@ def test_pasting_a_paragraph_48_times_scores_a_point_below_saying_it_once(offlin
 @pytest.fixture
 def always_five() -> Iterator[FakeLLM]:
     """An endpoint that grades every answer 5."""
-    fake = FakeLLM(reply(valid_assessment(score=5.0))).start()
+    fives = {"correctness": 5, "completeness": 5, "depth": 5, "communication": 5}
+    fake = FakeLLM(graded(score=5.0, covered=None, criteria=fives)).start()
     yield fake
     fake.stop()
 
@@ -93,7 +94,7 @@ def test_an_llm_five_for_an_off_topic_answer_is_capped_and_both_are_shown(always
 
 
 def test_an_llm_grade_close_to_the_check_is_shown_as_given(offline, question) -> None:
-    fake = FakeLLM(reply(valid_assessment(score=3.0))).start()
+    fake = FakeLLM(graded(score=3.0)).start()
     try:
         result = graded_by(fake, offline, question, ONCE)
     finally:

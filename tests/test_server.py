@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -184,6 +185,18 @@ def resident_mib(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
+def settled_mib(pid: int, timeout: float = 120.0) -> float:
+    """The process's resident memory once it stops growing (within 2 MiB for three seconds in a row)."""
+    deadline = time.monotonic() + timeout
+    readings = [resident_mib(pid)]
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        readings.append(resident_mib(pid))
+        if len(readings) >= 4 and max(readings[-4:]) - min(readings[-4:]) < 2:
+            break
+    return readings[-1]
+
+
 def test_the_upload_endpoint_refuses_files_over_2_mb_without_reading_them(served: Served) -> None:
     async def uploads(sizes: list[int]) -> list[int | str]:
         async with ProtocolPage(served.url, step_timeout=60) as page:
@@ -191,7 +204,7 @@ def test_the_upload_endpoint_refuses_files_over_2_mb_without_reading_them(served
             return [await asyncio.to_thread(put_file, served.url, page.session_id, size) for size in sizes]
 
     assert asyncio.run(uploads([LIMIT + 1, 100_000])) == [413, 204]  # the same request under the limit is taken
-    before = resident_mib(served.process.pid)
+    before = settled_mib(served.process.pid)  # the page loads the model in the background: wait for it
     refused = asyncio.run(uploads([50 * 1024 * 1024] * 5))
     assert all(outcome == 413 or str(outcome).startswith("refused") for outcome in refused), refused
     assert resident_mib(served.process.pid) - before < 30  # five 50 MB files were not held in memory
