@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from interviewer.models import Reference
+
 
 @dataclass
 class Step:
@@ -34,6 +36,17 @@ class Step:
     error_body: dict[str, Any] | None = None
     body: bytes | None = None  # sent as it is instead of a chat completion (a proxy's page, a cut document)
     content_type: str = "application/json"
+
+
+# The grading case the scripted replies are written for: `valid_assessment` lists these key points.
+QUESTION = "How does dynamic batching work in a model server?"
+REFERENCE = Reference(
+    text="Dynamic batching groups concurrent requests into one batch, bounded by a max batch size and a queue delay.",
+    key_points=("Groups requests into one batch", "Padding or bucketing for variable shapes"),
+    sources=("21-curated-serving-optimization.md:1",),
+    score=1.0,
+)
+ANSWER = "The server waits a few milliseconds to group requests into one batch, which raises GPU throughput."
 
 
 def reply(data: dict[str, Any] | str, **kwargs: Any) -> Step:

@@ -9,20 +9,10 @@ import pytest
 
 from interviewer.grading import GradingService, configured_graders
 from interviewer.llm_grader import LLMGrader
-from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import Settings, load_settings
 
-from .fake_llm import FakeLLM, reply, valid_assessment
-
-QUESTION = "How does dynamic batching work in a model server?"
-REFERENCE = Reference(
-    text="Dynamic batching groups concurrent requests into one batch, bounded by a max batch size and a queue delay.",
-    key_points=("Groups requests into one batch", "Padding or bucketing for variable shapes"),
-    sources=("21-curated-serving-optimization.md:1",),
-    score=1.0,
-)
-ANSWER = "The server waits a few milliseconds to group requests into one batch, which raises GPU throughput."
+from .fake_llm import ANSWER, QUESTION, REFERENCE, FakeLLM, reply, valid_assessment
 
 
 @pytest.fixture

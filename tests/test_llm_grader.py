@@ -15,16 +15,8 @@ from interviewer.llm_grader import LLMGrader, extract_json, fence_id
 from interviewer.models import Reference
 from interviewer.settings import Settings, load_settings, save_settings_file
 
-from .fake_llm import FakeLLM, Step, failure, graded, reply, valid_assessment
+from .fake_llm import ANSWER, QUESTION, REFERENCE, FakeLLM, Step, failure, graded, reply, valid_assessment
 
-QUESTION = "How does dynamic batching work in a model server?"
-REFERENCE = Reference(
-    text="Dynamic batching groups concurrent requests into one batch, bounded by a max batch size and a queue delay.",
-    key_points=("Groups requests into one batch", "Padding or bucketing for variable shapes"),
-    sources=("21-curated-serving-optimization.md:1",),
-    score=1.0,
-)
-ANSWER = "The server waits a few milliseconds to group requests into one batch, which raises GPU throughput."
 CRITERIA = ("correctness", "completeness", "depth", "communication")
 
 
