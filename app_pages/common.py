@@ -26,6 +26,7 @@ from interviewer.uploads import Indexer
 ROUND_ID = "interview_round_id"
 UNSAVED = "interview_unsaved_answers"
 QUEUED = "interview_queued_answers"
+RETURNED = "interview_returned_answers"
 SHOWN = "interview_shown_prompt"
 ANSWER_BOX = "interview_answer_box"
 FLASH = "interview_flash"

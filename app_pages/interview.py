@@ -17,6 +17,7 @@ from app_pages.common import (
     FLASH,
     HINTS,
     QUEUED,
+    RETURNED,
     REVEALED,
     ROUND_ID,
     SHOWN,
@@ -61,9 +62,23 @@ def back_to_start(notice: str) -> None:
     """Leave the round (deleted or ended elsewhere) for the start form, keeping any answer not taken."""
     for key in (ROUND_ID, SHOWN):
         st.session_state.pop(key, None)
-    kept = [submission.text for submission in st.session_state.pop(QUEUED, []) if submission.text.strip()]
-    st.session_state[FLASH] = (notice, kept)
+    st.session_state[FLASH] = (notice, answers_not_taken())
     st.rerun()
+
+
+def answers_not_taken() -> list[str]:
+    """Every answer sent but neither saved nor yet shown back, oldest first, leaving none behind in the session."""
+    returned = [text for text, _ in st.session_state.pop(RETURNED, [])]
+    queued = [submission.text for submission in st.session_state.pop(QUEUED, [])]
+    return [text for text in returned + queued if text.strip()]
+
+
+def show_not_saved(texts: list[str]) -> None:
+    """Answers the round could not take, shown back to copy."""
+    for text in texts:
+        with st.chat_message("user"):
+            show_untrusted_text(text)
+        st.caption("This answer was not saved: copy it if you want to keep it.")
 
 
 def show_flash() -> None:
@@ -71,10 +86,7 @@ def show_flash() -> None:
     notice, kept = st.session_state.pop(FLASH, (None, []))
     if notice:
         st.warning(notice, icon=":material/info:")
-    for text in kept:
-        with st.chat_message("user"):
-            show_untrusted_text(text)
-        st.caption("This answer was not saved: copy it if you want to keep it.")
+    show_not_saved(kept)
 
 
 def start_form() -> None:
@@ -174,9 +186,27 @@ def show_summary(summary: Summary) -> None:
 
 
 def refuse(text: str, notice: str) -> None:
-    """An answer the round cannot take: put it back in the box and say why."""
-    st.session_state[ANSWER_BOX] = text
-    st.warning(f"{notice} Your text is back in the answer box.", icon=":material/info:")
+    """An answer the round cannot take: it goes back to the person, with why, when the answer box is next drawn.
+
+    Kept in the session rather than written into the box at once, so a rerun or a second refusal in the same run
+    (a burst of answers sent for a question already answered) cannot overwrite or drop it.
+    """
+    st.session_state.setdefault(RETURNED, []).append((text, notice))
+
+
+def give_back_refused() -> None:
+    """Put the refused answers back into the answer box, oldest first, as many as fit; show the rest to copy."""
+    returned: list[tuple[str, str]] = st.session_state.pop(RETURNED, [])
+    if not returned:
+        return
+    boxed, shown, size = [], [], 0
+    for text, _ in returned:
+        size += len(text) + 2
+        (boxed if size <= MAX_ANSWER_CHARS or not boxed else shown).append(text)
+    st.session_state[ANSWER_BOX] = "\n\n".join(boxed)
+    for notice in dict.fromkeys(notice for _, notice in returned):
+        st.warning(f"{notice} Your text is back in the answer box.", icon=":material/info:")
+    show_not_saved(shown)
 
 
 def save_answer(prompt: Prompt, answer: str) -> bool:
@@ -288,6 +318,11 @@ def run_round(round_id: str) -> None:
     show_grader_status(runtime)
     if prompt is None:  # the summary first, then the whole transcript with every grade
         st.session_state.pop(SHOWN, None)
+        queued = st.session_state.get(QUEUED, [])
+        queued[:] = [submission for submission in queued if not already_taken(record, submission)]
+        if late := answers_not_taken():
+            st.warning("The round ended before these answers were taken, so they were not saved.")
+            show_not_saved(late)
         show_summary(interviewer.end(round_id) if not record.ended_at else interviewer.summary(round_id))
         st.subheader("Transcript")
     for turn in record.turns:
@@ -321,6 +356,7 @@ def run_round(round_id: str) -> None:
         st.session_state.pop(SHOWN, None)
         st.rerun()
     st.caption(f"Answers up to {MAX_ANSWER_CHARS:,} characters.")
+    give_back_refused()
     st.chat_input(
         "Your answer", key=ANSWER_BOX, max_chars=MAX_ANSWER_CHARS, submit_mode="disable", on_submit=queue_answer
     )

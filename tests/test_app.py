@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 import pyarrow as pa
@@ -234,6 +235,41 @@ def test_an_answer_from_a_tab_the_round_has_moved_past_is_not_saved_and_kept_in_
     assert asked_now(tab_a) == asked_now(tab_b)
     (record,) = Store(app_env.database_path).list_rounds()
     assert [turn.answer for turn in record.turns] == [FULL]
+
+
+def queue_as_sent(at: AppTest, *answers: str) -> None:
+    """Answers sent from `at` for the question it shows, not yet taken: what a burst of Enter presses leaves queued."""
+    shown = at.session_state["interview_shown_prompt"]
+    at.session_state["interview_queued_answers"] = [SimpleNamespace(text=text, prompt=shown) for text in answers]
+
+
+def test_a_burst_of_answers_for_a_question_already_answered_all_come_back_to_the_box(app_env: Settings) -> None:
+    tab_a, tab_b = same_round_in_two_tabs()
+    answer(tab_b, FULL)
+    burst = [f"Burst answer {n} written in tab A for question 1." for n in range(3)]
+    queue_as_sent(tab_a, *burst[:2])
+    answer(tab_a, burst[2])
+    assert "moved past" in warnings(tab_a)
+    assert all(text in tab_a.chat_input[0].value for text in burst)  # none overwritten by the next
+    (record,) = Store(app_env.database_path).list_rounds()
+    assert [turn.answer for turn in record.turns] == [FULL]
+
+
+def test_answers_still_queued_when_the_round_ends_are_shown_as_not_saved(app_env: Settings) -> None:
+    at = new_session()
+    start_round(at, count=1, mode="mock")
+    late = "A second answer sent for the last question while the first was being graded."
+    taken = [FULL, "While the server waits to fill a batch, each request waits too: up to the queue delay."]
+    for text in taken:  # the question, then its follow-up if the round asks one
+        queue_as_sent(at, text)
+        answer(at, late)
+        if " finished " in round_caption(at):
+            break
+    (record,) = Store(app_env.database_path).list_rounds()
+    assert " finished " in round_caption(at)
+    assert [turn.answer for turn in record.turns] == taken[: len(record.turns)]
+    assert "were not saved" in warnings(at)
+    assert late in [element.value for element in at.text]
 
 
 def test_a_round_deleted_elsewhere_sends_the_page_back_to_the_start_with_the_answer_shown(app_env: Settings) -> None:

@@ -176,6 +176,57 @@ def test_a_tab_left_behind_cannot_answer_the_wrong_question(app_url: str, indexe
     assert [turn.answer for turn in record.turns] == [ANSWER]
 
 
+def test_fifty_answers_sent_100_ms_apart_are_each_saved_or_given_back(app_url: str, indexed_settings: Settings) -> None:
+    """A person hammering Enter: whatever leaves the box is saved once or shown back; nothing typed vanishes."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect, sync_playwright
+
+    typed: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.goto(app_url)
+        start_focus_round(page, "dynamic batching in a model server")
+        box, summary = page.get_by_placeholder("Your answer"), page.get_by_text("Round summary")
+        box.fill(ANSWER)  # one answer at a person's pace first, so the burst meets a warm grader
+        box.press("Enter")
+        expect(page.get_by_text("Score", exact=True).first).to_be_visible(timeout=60_000)
+        attempts, deadline = 0, time.monotonic() + 120
+        while attempts < 50 or (len(typed) < 3 and time.monotonic() < deadline):  # a slow machine: go on
+            if summary.is_visible():
+                break
+            attempts += 1
+            text = f"Answer {attempts:03d}: batching groups requests so the GPU runs fewer, larger kernels."
+            try:
+                if not box.input_value(timeout=100):  # text given back sits in the box: send it again, never overwrite
+                    box.fill(text, timeout=100)
+                    typed.append(text)
+                box.press("Enter", timeout=100)
+            except PlaywrightTimeout:  # the box is disabled while an answer is graded, or gone with the round
+                pass
+            page.wait_for_timeout(100)
+        deadline = time.monotonic() + 90
+        while not summary.is_visible() and not (box.is_visible() and box.is_enabled()):
+            assert time.monotonic() < deadline, "the page never settled after the burst"
+            page.wait_for_timeout(200)
+        expect(box.or_(summary).first).to_be_visible()
+        page.wait_for_timeout(1000)  # a last queued answer would be taken by now
+        given_back = box.input_value() if box.is_visible() else ""
+        on_page = page.locator("section.main, [data-testid='stMain']").first.inner_text()
+        browser.close()
+    (record,) = Store(indexed_settings.database_path).list_rounds()
+    stored = [turn.answer for turn in record.turns if turn.answer]
+    saved = [text for text in typed if any(text in answer for answer in stored)]
+    vanished = [text for text in typed if text not in saved and text not in given_back and text not in on_page]
+    doubled = [text for text in typed if sum(text in answer for answer in stored) > 1]
+    print(f"{len(typed)} typed, {len(saved)} saved, {len(typed) - len(saved)} given back, {len(vanished)} vanished")
+    assert saved  # the page took answers from the burst
+    assert vanished == []
+    assert doubled == []
+
+
 class Listener:
     """A loopback HTTP server that records every request: where a rendered link or image from a reply would call."""
 
