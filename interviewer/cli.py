@@ -26,6 +26,7 @@ from interviewer.retrieval import search
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
 from interviewer.store import Store
+from interviewer.terminal import InertStream, inert
 from interviewer.wording import counted
 
 
@@ -61,7 +62,7 @@ def open_knowledge(
             bar.close()
     if report.problems and warn:
         for problem in report.problems:
-            print(f"warning: {problem}", file=sys.stderr)
+            print(inert(f"warning: {problem}"), file=sys.stderr)
     return report, embedder
 
 
@@ -212,7 +213,7 @@ def _save(interviewer: Interviewer, prompt: Prompt, answer: str) -> Outcome | No
         try:
             return interviewer.skip(prompt) if answer.strip() == "/skip" else interviewer.answer(prompt, answer)
         except StoreError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(inert(f"error: {error}"), file=sys.stderr)
             print("Your answer is kept: press Enter to try saving it again, or type /end to stop.")
             line = sys.stdin.readline()
             if not line or line.strip() == "/end":
@@ -401,8 +402,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse, run one command, turn InterviewerError into a one-line message and exit code 1."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    stdout = sys.stdout
+    sys.stdout = InertStream(stdout)  # what an LLM, an answer or a document wrote cannot drive the terminal
     try:
         return handler(args, load_settings())
     except InterviewerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(inert(f"error: {error}"), file=sys.stderr)
         return 1
+    finally:
+        sys.stdout = stdout

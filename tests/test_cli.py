@@ -168,3 +168,26 @@ def test_eval_prints_agreement_with_human_scores(
     assert figures["n"] == len(rows) and figures["pearson"] > 0.5
     assert main(["eval", "--dataset", str(dataset)]) == 0
     assert capsys.readouterr().out.startswith("pearson ")
+
+
+def test_what_an_llm_writes_cannot_drive_the_terminal(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = (
+        "Good.\x1b[2J\x1b]8;;http://127.0.0.1:9/x\x07click\x1b]8;;\x07 \x1b]52;c;cm0gLXJmIH4=\x07"
+        "Score: 1\rScore: 5 \u202eevil\u202c \U000e0041"
+    )
+    fake = FakeLLM(graded(3.0, strengths=hostile, improvements=hostile)).start()
+    monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", fake.base_url)
+    try:
+        asked = ["grade", "--question", "What is a KV cache?", "--answer", KV_ANSWER, "--grader", "llm"]
+        assert main(asked) == 0
+        shown = capsys.readouterr().out
+        assert main([*asked, "--json"]) == 0
+        as_json = json.loads(capsys.readouterr().out)
+    finally:
+        fake.stop()
+    assert not any(character in shown for character in "\x1b\x07\r\u202e\u202c\U000e0041")
+    assert "Good.\\u001b[2J\\u001b]8;;http://127.0.0.1:9/x\\u0007click" in shown  # shown as the text it is
+    assert "\\u202eevil\\u202c \\udb40\\udc41" in shown
+    assert as_json["strengths"] == hostile  # JSON output stays valid and loses nothing
