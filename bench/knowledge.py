@@ -95,8 +95,9 @@ def synthetic_texts(bank_texts: list[str], size: int, rng: np.random.Generator) 
 
 
 def synthetic_index(size: int, dimension: int, bank_texts: list[str], seed: int = 0) -> KnowledgeIndex:
-    """A bank of `size` passages with random unit vectors (FAISS flat search cost depends only on the count) and
-    texts made of the bank's words (BM25 cost depends on how many passages hold each query term)."""
+    """A bank of `size` passages, ten per question, with random unit vectors (FAISS flat search cost depends only
+    on the count) and texts made of the bank's words; each question's answer is its ten passages, so BM25 over
+    the questions' whole texts indexes the same words (its cost depends on how many texts hold each query term)."""
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((size, dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -106,7 +107,7 @@ def synthetic_index(size: int, dimension: int, bank_texts: list[str], seed: int 
             id=f"q{i}",
             question=f"synthetic question {i}",
             topic="Synthetic",
-            reference_answer="...",
+            reference_answer="\n\n".join(texts[i * 10 : i * 10 + 10]),
             key_points=(),
             source=f"synthetic:{i}",
         )

@@ -5,8 +5,9 @@ answer chunk, embedded together with its question), `bank.json` (the questions a
 for) and `manifest.json` (format, model, dimension, a SHA-256 per document), written last so a half-written
 index is never taken for a good one. The index is reused while the manifest matches the documents and the
 model; anything else (a changed document, another model, an unreadable file) leads to a rebuild. While a
-document is broken, the last good index is kept rather than rebuilt without it. The BM25 index of the same texts
-(`interviewer/lexical.py`) is rebuilt in memory whenever the index is built or loaded, so it always matches them.
+document is broken, the last good index is kept rather than rebuilt without it. The BM25 index of each question's
+whole text (`interviewer/lexical.py`) is rebuilt in memory whenever the index is built or loaded, so it always
+matches them.
 """
 
 from __future__ import annotations
@@ -51,17 +52,35 @@ class KnowledgeIndex:
     passage_vectors: faiss.Index
     manifest: dict[str, Any]
     by_id: dict[str, Question] = field(init=False)
+    position_of: dict[str, int] = field(init=False)
+    """Each question's position in `questions` (and `question_vectors`, and the lexical index's scores)."""
     lexical: LexicalIndex = field(init=False)
-    """BM25 over the embedded texts (questions, then passages), built here so it always matches the vectors."""
-    first_passage: dict[str, str] = field(init=False)
-    """Each question's opening passage, shown for a search hit that matched on the question's own text."""
+    """BM25 over each question's whole text (`lexical_document`), in `questions` order, built here so it always
+    matches the questions beside it."""
+    passage_positions: dict[str, list[int]] = field(init=False)
+    """The positions in `passages` (and `passage_vectors`) of each question's passages, in answer order."""
 
     def __post_init__(self) -> None:
         self.by_id = {question.id: question for question in self.questions}
-        self.lexical = LexicalIndex(embedding_texts(self.questions, self.passages))
-        self.first_passage = {}
-        for passage in self.passages:
-            self.first_passage.setdefault(passage.question_id, passage.text)
+        self.position_of = {question.id: position for position, question in enumerate(self.questions)}
+        self.lexical = LexicalIndex([lexical_document(question) for question in self.questions])
+        self.passage_positions = {}
+        for position, passage in enumerate(self.passages):
+            self.passage_positions.setdefault(passage.question_id, []).append(position)
+
+    def first_passage(self, question_id: str) -> str:
+        """A question's opening passage ("" when it has none), shown when a search matched its wording."""
+        positions = self.passage_positions.get(question_id)
+        return self.passages[positions[0]].text if positions else ""
+
+
+def lexical_document(question: Question) -> str:
+    """All a question says, for exact-term search: its wording, key points, STAR rubric and reference answer.
+
+    A term anywhere in that material is evidence the question is the one meant, wherever the answer's passage
+    boundaries fall, so exact terms are scored per question while meaning is scored per passage.
+    """
+    return "\n".join((question.question, *question.key_points, *question.star, question.reference_answer))
 
 
 @dataclass(frozen=True)

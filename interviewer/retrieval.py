@@ -3,10 +3,13 @@
 Graders need a reference for whatever question they are handed. When the question is in the bank, however it
 is worded, its own reference answer and key points are the reference; otherwise the closest passages stand in
 for one. Every lookup (search, matching a question, choosing a focus round's questions) ranks with `rank`,
-which mixes meaning (cosine similarity of sentence embeddings) with exact terms (BM25, `interviewer/lexical.py`)
-as a weighted sum of two scores on the same 0-1 scale. Deciding that a free-form question *is* a bank question
-stays a test of meaning (cosine against `match_threshold`); deciding that a question is *about* a focus uses the
-hybrid score (`engine.FOCUS_MIN_SCORE`).
+which mixes meaning with exact terms as a weighted sum of two scores on the same 0-1 scale, per question:
+meaning is the best cosine similarity between the query and one of the question's texts (its wording, or one
+passage of its answer with the wording), since a sentence embedding of a whole long answer blurs; exact terms
+are BM25 over the question's whole text (`interviewer/lexical.py`, `index.lexical_document`), since a rare term
+is evidence wherever in the question's material it appears. Deciding that a free-form question *is* a bank
+question stays a test of meaning (cosine against `match_threshold`); deciding that a question is *about* a
+focus uses the hybrid score (`engine.FOCUS_MIN_SCORE`).
 """
 
 from __future__ import annotations
@@ -23,18 +26,19 @@ from interviewer.knowledge import Question, normalize_question
 from interviewer.models import Reference
 
 REFERENCE_PASSAGES = 3
-LEXICAL_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.5
 """Share of exact-term (BM25) relevance in the hybrid score; tuned on the dev phrasings in bench/data/search."""
 CANDIDATES = 50
-"""Texts taken from each of the dense and lexical indexes before both scores are computed for all of them."""
+"""Texts taken by meaning, and questions taken by exact terms, before both scores are computed for all of them."""
 
 
 @dataclass(frozen=True)
 class SearchHit:
     """One question of the bank and its passage that best matched a query.
 
-    `score` is the hybrid relevance `(1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical` of the question's
-    best text; `dense` is its cosine similarity, `lexical` its BM25 share of the query's terms (both 0-1).
+    `score` is the hybrid relevance `(1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical`; `dense` is the
+    cosine similarity of the question's best text, `lexical` the BM25 share of the query's terms in the
+    question's whole text (both 0-1). `answer` is the passage closest in meaning to the query.
     """
 
     question: Question
@@ -86,25 +90,28 @@ def _text_owner(index: KnowledgeIndex, position: int) -> str:
 
 
 def _dense_scores(index: KnowledgeIndex, query_vector: np.ndarray, lexical: np.ndarray) -> dict[int, float]:
-    """Cosine of the query with the nearest texts by meaning and by exact terms, keyed by text position."""
+    """Cosine of the query with the texts nearest in meaning and with every text of the questions nearest by
+    exact terms, keyed by text position (questions first, then passages)."""
     count = len(index.questions)
     dense = dict(_nearest(index.question_vectors, query_vector, CANDIDATES))
     dense |= {count + p: s for p, s in _nearest(index.passage_vectors, query_vector, CANDIDATES)}
     top = min(CANDIDATES, len(lexical))
-    for position in np.argpartition(-lexical, top - 1)[:top] if top else ():
-        position = int(position)
-        if lexical[position] > 0 and position not in dense:
-            vectors, offset = (
-                (index.question_vectors, position) if position < count else (index.passage_vectors, position - count)
-            )
-            dense[position] = float(vectors.reconstruct(offset) @ query_vector[0])
+    for question in np.argpartition(-lexical, top - 1)[:top] if top else ():
+        question = int(question)
+        if lexical[question] <= 0:
+            continue
+        if question not in dense:
+            dense[question] = float(index.question_vectors.reconstruct(question) @ query_vector[0])
+        for passage in index.passage_positions.get(index.questions[question].id, ()):
+            if count + passage not in dense:
+                dense[count + passage] = float(index.passage_vectors.reconstruct(passage) @ query_vector[0])
     return dense
 
 
 def rank(
     index: KnowledgeIndex, embedder: Embedder, query: str, lexical_weight: float = LEXICAL_WEIGHT
 ) -> list[SearchHit]:
-    """Bank questions near the query by meaning or exact terms, best first, each with its best passage.
+    """Bank questions near the query by meaning or exact terms, best first, each with its closest passage.
 
     `lexical_weight` 0 ranks by meaning alone: the benchmark's reference.
     """
@@ -112,25 +119,18 @@ def rank(
     lexical = index.lexical.scores(query)
     count = len(index.questions)
     dense_of: dict[str, float] = {}
-    lexical_of: dict[str, float] = {}
     best_passage: dict[str, tuple[float, str]] = {}
     for position, dense in _dense_scores(index, query_vector, lexical).items():
-        owner, exact = _text_owner(index, position), float(lexical[position])
+        owner = _text_owner(index, position)
         dense_of[owner] = max(dense, dense_of.get(owner, -1.0))
-        lexical_of[owner] = max(exact, lexical_of.get(owner, 0.0))
+        if position >= count and dense > best_passage.get(owner, (-1.0, ""))[0]:
+            best_passage[owner] = (dense, index.passages[position - count].text)
+    hits = []
+    for owner, dense in dense_of.items():
+        exact = float(lexical[index.position_of[owner]])
+        passage = best_passage[owner][1] if owner in best_passage else index.first_passage(owner)
         score = (1 - lexical_weight) * dense + lexical_weight * exact
-        if position >= count and score > best_passage.get(owner, (-1.0, ""))[0]:
-            best_passage[owner] = (score, index.passages[position - count].text)
-    hits = [
-        SearchHit(
-            index.by_id[owner],
-            best_passage[owner][1] if owner in best_passage else index.first_passage.get(owner, ""),
-            (1 - lexical_weight) * dense_of[owner] + lexical_weight * lexical_of[owner],
-            dense_of[owner],
-            lexical_of[owner],
-        )
-        for owner in dense_of
-    ]
+        hits.append(SearchHit(index.by_id[owner], passage, score, dense, exact))
     return sorted(hits, key=lambda hit: hit.score, reverse=True)
 
 
