@@ -33,11 +33,12 @@ Mode = Literal["practice", "mock"]
 
 FOLLOW_UP_BELOW = 4.0
 """A partial answer (at least 1, below this) to a main question gets one follow-up question."""
-FOCUS_MIN_SCORE = 0.55
+FOCUS_MIN_SCORE = 0.6
 """A question is about a free-text focus when its hybrid relevance (meaning and exact terms, `retrieval.rank`,
 0-1) reaches this. "tensor parallelism for 70B models" then gives the 70B tensor-parallelism question (0.70), not
-TensorFlow's parallelism question (0.52), and "int8 calibration" gives TensorRT's INT8 calibration (0.55), not
-probability calibration (0.46)."""
+TensorFlow's parallelism question (0.52); "batching" gives the three batching questions (0.67 to 0.74), not the
+Triton configuration (0.59) or TensorFlow datasets (0.55); the cost: "int8 calibration" finds nothing, as the
+TensorRT question that covers it scores 0.55 (probability calibration 0.46)."""
 WEAK_BELOW = 3.0
 """Questions scored below this are worth retrying."""
 MAX_FOCUS_CHARS = 200

@@ -96,12 +96,13 @@ def test_a_focus_the_bank_cannot_fill_is_said_before_the_round_and_the_closest_t
     app_env: Settings,
 ) -> None:
     at = new_session()
-    at.text_input(key="start_focus").input("KV cache")
+    at.text_input(key="start_focus").input("speculative decoding")
     at.slider(key="start_count").set_value(15)
     at.button(key="start_submit").click().run()
     assert not at.exception, at.exception
     (warning,) = at.warning
-    assert "about 'KV cache' (you asked for 15)" in warning.value and "The closest topic is " in warning.value
+    assert "about 'speculative decoding' (you asked for 15)" in warning.value
+    assert "The closest topic is " in warning.value
     assert not at.chat_message  # no round has started
     topic = warning.value.split("The closest topic is ")[1].rstrip(".")
     at.button(key="focus_topic").click().run()

@@ -111,7 +111,7 @@ def test_exact_terms_survive_tokenizing() -> None:
         ("int8 calibration", "Walk through a TensorRT optimization workflow"),
         ("continuous batching", "How do dynamic batching in a model server and continuous batching"),
         ("keepdim when summing over dim 0", "what is the difference between ``torch.sum"),
-        ("p99 latency budget", "What do latency SLOs and tail latency"),
+        ("p99 tail latency", "What do latency SLOs and tail latency"),
     ],
 )
 def test_a_query_with_exact_terms_ranks_their_question_first(
@@ -135,4 +135,4 @@ def test_phrasings_of_bank_questions_find_them_in_the_top_3(index: KnowledgeInde
     hybrid = search_quality(index, embedder, LEXICAL_WEIGHT)["groups"]["all"]
     top3 = [sum(found for _, found in outcomes) / len(outcomes) for outcomes in (dense, hybrid)]
     assert len(hybrid) >= 200
-    assert top3[1] >= 0.88 and top3[1] >= top3[0] + 0.03, top3  # 91% and 86% on the 149-question bank
+    assert top3[1] >= 0.95 and top3[1] >= top3[0] + 0.05, top3  # 96.1% and 87.7% on the 150-question bank
