@@ -94,9 +94,9 @@ def current_settings() -> Settings:
 
 
 def settings_key(settings: Settings) -> str:
-    """Settings as a cache key; the key's hash stands in for the key, which the JSON masks."""
-    secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
-    return settings.model_dump_json() + hashlib.sha256(secret.encode()).hexdigest()
+    """Settings as a cache key; the secrets' hash stands in for the key and database URL, which the JSON masks."""
+    secrets = [secret.get_secret_value() if secret else "" for secret in (settings.llm_api_key, settings.database_url)]
+    return settings.model_dump_json() + hashlib.sha256("\0".join(secrets).encode()).hexdigest()
 
 
 def get_runtime() -> Runtime:

@@ -97,7 +97,7 @@ def start_form() -> None:
         return
     for record in runtime.store.unfinished_rounds(limit=3):
         if st.button(
-            f"Resume round {record.id} ({record.turns} answered, started {record.started_at})",
+            f"Resume round {record.id} ({record.turns} answered, started {record.started_at[:16].replace('T', ' ')})",
             key=f"resume-{record.id}",
         ):
             st.session_state[ROUND_ID] = record.id

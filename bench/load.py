@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interviewer.settings import PROJECT_ROOT
-from interviewer.store import Store
+from interviewer.store import SqlStore, Store
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
@@ -286,10 +286,10 @@ def wait_healthy(url: str, timeout: float) -> None:
     raise TimeoutError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
 
 
-def check_store(database: Path, sessions: list[Session], answers: int) -> list[str]:
+def check_store(store: Store, sessions: list[Session], answers: int) -> list[str]:
     """Every session's answers in its own round, and no transcript holding another session's marker."""
     problems = []
-    rounds = {record.id: record for record in Store(database).list_rounds()}
+    rounds = {record.id: record for record in store.list_rounds()}
     for session in sessions:
         if session.error or session.round_id is None:
             continue
@@ -446,7 +446,7 @@ def main() -> int:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        problems = check_store(home / "transcripts.db", [alone, *sessions], args.answers)
+        problems = check_store(SqlStore(f"sqlite:///{home / 'transcripts.db'}"), [alone, *sessions], args.answers)
         if problems or any(session.error for session in [alone, *sessions]):
             print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
 

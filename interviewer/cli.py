@@ -25,7 +25,7 @@ from interviewer.models import Reference, RoundRecord
 from interviewer.retrieval import search
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import open_store
 from interviewer.terminal import InertStream, inert
 from interviewer.wording import counted
 
@@ -228,7 +228,7 @@ def _resumable(args: argparse.Namespace, settings: Settings) -> RoundRecord | No
         raise InterviewerError(
             "--resume continues a round with its own questions; drop --topic, --focus, --level, --ramp, --retry-weak."
         )
-    record = Store(settings.database_path).get_round(args.resume)
+    record = open_store(settings).get_round(args.resume)
     if record.ended_at:
         raise InterviewerError(f"Round {record.id} has finished; `transcripts show {record.id}` shows it.")
     return record
@@ -314,7 +314,7 @@ def summary_text(summary: Summary) -> str:
 
 def cmd_transcripts(args: argparse.Namespace, settings: Settings) -> int:
     """Read the transcript store: list rounds, show one, export one."""
-    store = Store(settings.database_path)
+    store = open_store(settings)
     if args.action == "list":
         rounds = store.list_rounds(args.topic)
         if args.json:

@@ -18,7 +18,7 @@ from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
 from interviewer.retrieval import find_reference
 from interviewer.settings import Settings
-from interviewer.store import Store
+from interviewer.store import Store, open_store
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,6 @@ def build_runtime(
     if warm:
         embedder.encode(["warm up"])
     grading = GradingService(settings, OfflineGrader(embedder), breaker=breaker)
-    store = Store(settings.database_path)
+    store = open_store(settings)
     interviewer = Interviewer(settings, report.index, embedder, grading, store)
     return Runtime(settings, embedder, report, grading, store, interviewer)

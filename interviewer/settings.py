@@ -43,6 +43,7 @@ ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {
     "knowledge_dir": ("INTERVIEWER_KNOWLEDGE_DIR",),
     "prompts_dir": ("INTERVIEWER_PROMPTS_DIR",),
     "db_path": ("INTERVIEWER_DB_PATH",),
+    "database_url": ("INTERVIEWER_DATABASE_URL",),
     "embedding_model": ("INTERVIEWER_EMBEDDING_MODEL",),
     "match_threshold": ("INTERVIEWER_MATCH_THRESHOLD",),
     "grader": ("INTERVIEWER_GRADER",),
@@ -78,6 +79,11 @@ class Settings(BaseModel):
     knowledge_dir: Path = Field(default=PROJECT_ROOT / "knowledge", description="Markdown Q&A documents.")
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Prompt templates.")
     db_path: Path | None = Field(default=None, description="Transcript database; default under home.")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="The transcript store as a SQLAlchemy URL (postgresql://user:password@host/db); a SQLite file "
+        "at db_path when unset. Secret: it may hold a password.",
+    )
     embedding_model: str = Field(
         default_factory=default_embedding_model,
         description="A local sentence-transformers model directory (nothing is downloaded).",
@@ -132,6 +138,11 @@ class Settings(BaseModel):
     def database_path(self) -> Path:
         """The SQLite file that holds transcripts."""
         return self.db_path or self.home / "transcripts.db"
+
+    @property
+    def store_url(self) -> str:
+        """Where transcripts are kept, as a SQLAlchemy URL: `database_url`, else the SQLite file `database_path`."""
+        return self.database_url.get_secret_value() if self.database_url else f"sqlite:///{self.database_path}"
 
     @property
     def settings_file(self) -> Path:

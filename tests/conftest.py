@@ -32,6 +32,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "INTERVIEWER_GRADER",
         "INTERVIEWER_KNOWLEDGE_DIR",
         "INTERVIEWER_DB_PATH",
+        "INTERVIEWER_DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     return home

@@ -22,7 +22,7 @@ from interviewer.index import open_index
 from interviewer.models import FollowUp, Turn
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import open_store
 
 from .test_app import answer, new_session, start_round
 
@@ -83,7 +83,7 @@ def test_a_round_planned_before_a_document_was_deleted_goes_on_without_its_quest
 ) -> None:
     settings = load_settings(home=indexed_settings.home, knowledge_dir=indexed_settings.knowledge_dir, grader="offline")
     before = open_index(settings.knowledge_dir, settings.index_dir, embedder).index
-    store = Store(settings.database_path)
+    store = open_store(settings)
     grading = GradingService(settings, OfflineGrader(embedder))
     doomed = next(q for q in before.questions if file_of(q.source).startswith("21-"))
     kept = next(q for q in before.questions if file_of(q.source).startswith("20-"))
@@ -120,7 +120,7 @@ def test_the_running_app_keeps_grading_after_its_document_is_corrupted(app_env: 
 
     answer(at, ANSWER)  # the running session grades against the index it loaded
     assert not at.error and at.metric[0].label == "Score"
-    (turn,) = Store(app_env.database_path).list_rounds()[0].turns
+    (turn,) = open_store(app_env).list_rounds()[0].turns
     assert turn.answer == ANSWER and turn.grade is not None and turn.question == shown
 
     st.cache_resource.clear()  # as after a restart: the index is opened again, from the broken folder
@@ -133,7 +133,7 @@ def test_the_running_app_keeps_grading_after_its_document_is_corrupted(app_env: 
     resume = next(b for b in restarted.button if b.label.startswith("Resume round"))
     resume.click().run()
     answer(restarted, ANSWER)
-    assert not restarted.error and len(Store(app_env.database_path).list_rounds()[0].turns) == 2
+    assert not restarted.error and len(open_store(app_env).list_rounds()[0].turns) == 2
 
 
 def test_an_answer_the_app_cannot_grade_stays_on_screen_with_the_reason(app_env: Settings, embedder) -> None:
@@ -152,4 +152,4 @@ def test_an_answer_the_app_cannot_grade_stays_on_screen_with_the_reason(app_env:
     assert "no longer in the knowledge base" in at.error[0].value
     assert follow_up_answer in [element.value for element in at.text]  # still on screen, to save or copy
     assert "This answer is not saved yet." in [w.value for w in at.warning]
-    assert len(Store(app_env.database_path).list_rounds()[0].turns) == 1
+    assert len(open_store(app_env).list_rounds()[0].turns) == 1

@@ -34,7 +34,7 @@ from interviewer.grading import GradingService
 from interviewer.index import open_index
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import open_store
 
 from .fake_llm import FakeLLM, Step, assessment_for, completion, failure, reply, valid_assessment
 
@@ -213,7 +213,7 @@ def engine(indexed_settings: Settings, endpoint: FakeLLM, embedder) -> Interview
     )
     index = open_index(settings.knowledge_dir, settings.index_dir, embedder).index
     grading = GradingService(settings, OfflineGrader(embedder))
-    return Interviewer(settings, index, embedder, grading, Store(settings.database_path), random.Random(SEED))
+    return Interviewer(settings, index, embedder, grading, open_store(settings), random.Random(SEED))
 
 
 def for_session(engine: Interviewer, session: int) -> Interviewer:

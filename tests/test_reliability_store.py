@@ -28,6 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from interviewer.cli import main
 from interviewer.engine import Interviewer, RoundOptions
@@ -37,7 +38,7 @@ from interviewer.index import open_index
 from interviewer.models import Turn
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import SqlStore, open_store
 
 from .test_app import FOCUS, answer, new_session, start_round
 
@@ -97,26 +98,19 @@ def locked_by_another_process(path: Path) -> Iterator[None]:
         holder.stdout.close()
 
 
-class FillingDisk(Store):
-    """A store whose disk fills up when told: then no connection may grow the file past its current size."""
-
-    full = False
-
-    def _connect(self) -> sqlite3.Connection:
-        db = super()._connect()
-        if self.full:
-            pages = db.execute("PRAGMA page_count").fetchone()[0]
-            db.execute(f"PRAGMA max_page_count = {pages}")
-        return db
+def no_growth(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """As the disk fills up: no connection may grow the file past its current size."""
+    pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+    dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
 
 
 @contextmanager
-def disk_full(store: FillingDisk) -> Iterator[None]:
-    store.full = True
+def disk_full(store: SqlStore) -> Iterator[None]:
+    event.listen(store.engine, "connect", no_growth)
     try:
         yield
     finally:
-        store.full = False
+        event.remove(store.engine, "connect", no_growth)
 
 
 @contextmanager
@@ -142,19 +136,23 @@ def engine(indexed_settings: Settings, embedder, offline_grader: OfflineGrader) 
     """The real engine grading offline, over a store that gives up on a lock after 0.2 s."""
     settings = load_settings(home=indexed_settings.home, knowledge_dir=indexed_settings.knowledge_dir, grader="offline")
     index = open_index(settings.knowledge_dir, settings.index_dir, embedder).index
-    store = FillingDisk(settings.database_path, busy_timeout=0.2)
+    store = SqlStore(settings.store_url, busy_timeout=0.2)
     return Interviewer(settings, index, embedder, GradingService(settings, offline_grader), store, random.Random(7))
 
 
 FAULTS: dict[str, tuple[Callable[[Interviewer], AbstractContextManager[None]], str, str]] = {
     "locked by another process": (
-        lambda engine: locked_by_another_process(engine.store.path),
+        lambda engine: locked_by_another_process(engine.settings.database_path),
         "database is locked",
         "another process holds the database",
     ),
-    "read-only file": (lambda engine: read_only(engine.store.path), "readonly database", "the database is read-only"),
+    "read-only file": (
+        lambda engine: read_only(engine.settings.database_path),
+        "readonly database",
+        "the database is read-only",
+    ),
     "read-only folder": (
-        lambda engine: read_only(engine.store.path.parent),
+        lambda engine: read_only(engine.settings.database_path.parent),
         "unable to open database file",
         "is read-only, and SQLite must create its journal files there",
     ),
@@ -175,7 +173,7 @@ def test_a_store_fault_is_a_clear_error_and_the_answer_is_saved_once_it_recovers
     with make_fault(engine), pytest.raises(StoreError) as caught:
         engine.answer(prompt, text)
     message = str(caught.value)
-    assert str(engine.store.path) in message and cause in message and hint in message
+    assert str(engine.settings.database_path) in message and cause in message and hint in message
     assert message.endswith(".") and "Traceback" not in message
 
     record = engine.store.get_round(round_id)
@@ -185,7 +183,7 @@ def test_a_store_fault_is_a_clear_error_and_the_answer_is_saved_once_it_recovers
     assert outcome.saved
     (turn,) = engine.store.get_round(round_id).turns
     assert turn.answer == text and turn.grade is not None and turn.grade.grader == "offline"
-    with sqlite3.connect(engine.store.path) as db:
+    with sqlite3.connect(engine.settings.database_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
@@ -199,11 +197,11 @@ def test_the_app_keeps_an_answer_the_store_refused_and_saves_it_when_asked(app_e
         assert "This answer is not saved yet." in [warning.value for warning in at.warning]
         assert ANSWER in [element.value for element in at.text]
         assert [button for button in at.button if button.label == "Save it now"]
-        assert Store(app_env.database_path).list_rounds()[0].turns == []
+        assert open_store(app_env).list_rounds()[0].turns == []
     next(button for button in at.button if button.label == "Save it now").click().run()
     assert not at.exception, at.exception
     assert not at.error
-    (turn,) = Store(app_env.database_path).list_rounds()[0].turns
+    (turn,) = open_store(app_env).list_rounds()[0].turns
     assert turn.answer == ANSWER and turn.grade is not None
     assert at.metric[0].label == "Score"  # the grade is on screen, read back from the store
 
@@ -213,7 +211,7 @@ def test_the_terminal_round_offers_to_try_again_when_the_store_fails(
 ) -> None:
     monkeypatch.setenv("INTERVIEWER_KNOWLEDGE_DIR", str(indexed_settings.knowledge_dir))
     monkeypatch.setenv("INTERVIEWER_GRADER", "offline")
-    Store(indexed_settings.database_path)  # the database exists before it turns read-only
+    open_store(indexed_settings)  # the database exists before it turns read-only
     protection = read_only(indexed_settings.database_path)
 
     class Typist:
@@ -243,7 +241,7 @@ def test_the_terminal_round_offers_to_try_again_when_the_store_fails(
     out, err = capsys.readouterr()
     assert "the database is read-only" in err
     assert "Your answer is kept: press Enter to try saving it again" in out
-    (record,) = Store(indexed_settings.database_path).list_rounds()
+    (record,) = open_store(indexed_settings).list_rounds()
     assert [turn.answer for turn in record.turns] == [ANSWER]
 
 
@@ -315,7 +313,7 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
         round_cli.stdin.close()
         round_cli.stdout.close()
 
-    record = Store(indexed_settings.database_path).get_round(round_id)
+    record = open_store(indexed_settings).get_round(round_id)
     assert record.ended_at is None
     kept = len(record.turns)
     assert kept in (2, 3)  # the in-flight answer is either wholly committed or not there at all
@@ -334,7 +332,7 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
         assert prompts[2].strip() in out
     assert "finished:" in out
 
-    record = Store(indexed_settings.database_path).get_round(round_id)
+    record = open_store(indexed_settings).get_round(round_id)
     assert record.ended_at is not None
     assert [turn.position for turn in record.turns] == list(range(len(record.turns)))
     assert [turn.answer for turn in record.turns] == answers[: len(record.turns)]
@@ -345,7 +343,7 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
 def test_resume_refuses_unknown_and_finished_rounds_before_loading_anything(
     indexed_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = Store(indexed_settings.database_path)
+    store = open_store(indexed_settings)
     finished = store.create_round("practice", [], None, ["q0"])
     store.end_round(finished)
     assert main(["round", "--resume", finished]) == 1
@@ -359,7 +357,7 @@ def test_resume_refuses_unknown_and_finished_rounds_before_loading_anything(
 def test_the_store_keeps_no_connection_open_between_operations(tmp_path: Path) -> None:
     """Regression: the migrating connection was never closed, so the WAL stayed open and a later connection
     could reuse its read-write descriptor: a database made read-only was still written."""
-    store = Store(tmp_path / "t.db")
+    store = SqlStore(f"sqlite:///{tmp_path / 't.db'}")
     store.create_round("practice", [], None, ["q0"])
     assert [path.name for path in tmp_path.iterdir()] == ["t.db"]  # no -wal or -shm: nothing holds it open
 
@@ -367,7 +365,7 @@ def test_the_store_keeps_no_connection_open_between_operations(tmp_path: Path) -
 def test_twenty_sessions_writing_at_once_are_never_told_the_database_is_locked(tmp_path: Path) -> None:
     """Regression: SQLite's busy handler polls, so one of twenty writers could starve past the busy timeout
     (the load test's "Start the round" failed with "database is locked"); writers now take turns."""
-    store = Store(tmp_path / "t.db")
+    store = SqlStore(f"sqlite:///{tmp_path / 't.db'}")
 
     def session(number: int) -> int:
         round_id = store.create_round("practice", [], None, ["q0"])
