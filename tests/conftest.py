@@ -12,6 +12,9 @@ import streamlit as st
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.index import open_index
 from interviewer.settings import PROJECT_ROOT, Settings, default_embedding_model, load_settings
+from interviewer.store import SqlStore
+
+from .postgres import TEMPLATE, PostgresServer, binaries, postgres_server
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -81,3 +84,26 @@ def knowledge_copy(tmp_path: Path) -> Path:
 def settings(isolated_home: Path, knowledge_copy: Path) -> Settings:
     """Settings for a test: its own home and its own copy of the knowledge base."""
     return load_settings(home=isolated_home, knowledge_dir=knowledge_copy)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the run, with a migrated template database that each test's database copies."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL is not installed: `make test` installs it (apt-get install postgresql).")
+    with postgres_server(bin_dir) as server:
+        SqlStore(server.url(TEMPLATE)).engine.dispose()  # a template may have no open connections
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty transcript store at the newest schema, once in a SQLite file and once in PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'transcripts.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
