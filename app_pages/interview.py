@@ -95,7 +95,7 @@ def start_form() -> None:
     if PENDING_FOCUS in st.session_state:
         confirm_focus(*st.session_state[PENDING_FOCUS])
         return
-    for record in runtime.store.unfinished_rounds(limit=3):
+    for record in interviewer.unfinished_rounds(limit=3):
         if st.button(
             f"Resume round {record.id} ({record.turns} answered, started {record.started_at[:16].replace('T', ' ')})",
             key=f"resume-{record.id}",
@@ -288,7 +288,7 @@ def practice_help(prompt: Prompt) -> None:
 def load(round_id: str) -> tuple[RoundRecord, Prompt | None] | None:
     """The round and what it asks now; None (after saying so) when the store cannot be read."""
     try:
-        return runtime.store.get_round(round_id), interviewer.next_prompt(round_id)
+        return interviewer.round(round_id), interviewer.next_prompt(round_id)
     except RoundNotFoundError:
         back_to_start("That round was deleted (on the Review page or in another tab or window).")
     except StoreError as error:

@@ -15,16 +15,17 @@ from interviewer.wording import counted
 CHART_HEIGHT = 240
 
 runtime = get_runtime()
+interviewer = runtime.interviewer
 st.title("Review")
 
-all_rounds = runtime.store.list_rounds()
+all_rounds = interviewer.rounds()
 if not all_rounds:
     st.info("No rounds yet. Start one on the Interview page; every answer is saved as you go.")
     st.stop()
 
 topics = sorted({turn.topic for record in all_rounds for turn in record.turns})
 topic = st.selectbox("Topic", ["All topics", *topics])
-rounds = runtime.store.list_rounds(None if topic == "All topics" else topic)
+rounds = interviewer.rounds(None if topic == "All topics" else topic)
 
 
 NO_LEVEL = "no level"
@@ -125,7 +126,7 @@ if st.session_state.get(CONFIRM_DELETE) == chosen.id:
     st.warning("Delete this round and its transcript for good?")
     yes, no = st.columns(2)
     if yes.button("Yes, delete it", type="primary"):
-        runtime.store.delete_round(chosen.id)
+        interviewer.delete_round(chosen.id)
         del st.session_state[CONFIRM_DELETE]
         st.rerun()
     if no.button("Keep it"):

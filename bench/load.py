@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from interviewer.models import LOCAL_OWNER
 from interviewer.settings import PROJECT_ROOT
 from interviewer.store import SqlStore, Store
 
@@ -289,7 +290,7 @@ def wait_healthy(url: str, timeout: float) -> None:
 def check_store(store: Store, sessions: list[Session], answers: int) -> list[str]:
     """Every session's answers in its own round, and no transcript holding another session's marker."""
     problems = []
-    rounds = {record.id: record for record in store.list_rounds()}
+    rounds = {record.id: record for record in store.list_rounds(owner=LOCAL_OWNER)}
     for session in sessions:
         if session.error or session.round_id is None:
             continue

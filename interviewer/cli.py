@@ -21,7 +21,7 @@ from interviewer.grade import Grade
 from interviewer.index import IndexReport, open_index
 from interviewer.knowledge import LEVELS
 from interviewer.llm_grader import LLMGrader, llm_configured
-from interviewer.models import Reference, RoundRecord
+from interviewer.models import LOCAL_OWNER, Reference, RoundRecord
 from interviewer.retrieval import search
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings, load_settings
@@ -228,7 +228,7 @@ def _resumable(args: argparse.Namespace, settings: Settings) -> RoundRecord | No
         raise InterviewerError(
             "--resume continues a round with its own questions; drop --topic, --focus, --level, --ramp, --retry-weak."
         )
-    record = open_store(settings).get_round(args.resume)
+    record = open_store(settings).get_round(args.resume, owner=args.owner)
     if record.ended_at:
         raise InterviewerError(f"Round {record.id} has finished; `transcripts show {record.id}` shows it.")
     return record
@@ -249,7 +249,7 @@ def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
     """An interview round in the terminal: answers end with an empty line; /skip, /hint, /end are commands."""
     resumed = _resumable(args, settings)
     runtime = build_runtime(settings)
-    interviewer = runtime.interviewer
+    interviewer = runtime.interviewer.for_owner(args.owner)
     if resumed is None:
         options = RoundOptions(
             topics=tuple(args.topic or ()),
@@ -262,7 +262,7 @@ def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
         )
         _say_focus_shortfall(interviewer, options)
         round_id, mode = interviewer.start(options), args.mode
-        planned = len(runtime.store.get_round(round_id).question_ids)
+        planned = len(interviewer.round(round_id).question_ids)
         print(f"Round {round_id}: {counted(planned, 'question')}, graded by {runtime.grading.describe()}.")
         print(f"If it is interrupted, continue it with `python -m interviewer round --resume {round_id}`.")
     else:
@@ -316,7 +316,7 @@ def cmd_transcripts(args: argparse.Namespace, settings: Settings) -> int:
     """Read the transcript store: list rounds, show one, export one."""
     store = open_store(settings)
     if args.action == "list":
-        rounds = store.list_rounds(args.topic)
+        rounds = store.list_rounds(args.topic, owner=args.owner)
         if args.json:
             _print_json(
                 [{k: v for k, v in round_dict(r).items() if k != "turns"} | {"turns": len(r.turns)} for r in rounds]
@@ -332,12 +332,15 @@ def cmd_transcripts(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not args.id:
         raise InterviewerError(f"`transcripts {args.action}` needs a round id; `transcripts list` shows them.")
-    record = store.get_round(args.id)
+    record = store.get_round(args.id, owner=args.owner)
     if args.action == "export" and args.format == "json":
         print(round_json(record))
     else:
         print(round_markdown(record), end="")
     return 0
+
+
+OWNER_HELP = f"whose rounds: a signed-in person's id in team mode (default {LOCAL_OWNER!r}, the local person)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -386,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     round_cmd.add_argument(
         "--resume", metavar="ROUND_ID", help="continue an unfinished round where it stopped (its own questions)"
     )
+    round_cmd.add_argument("--owner", default=LOCAL_OWNER, help=OWNER_HELP)
     round_cmd.set_defaults(handler=cmd_round)
 
     transcripts = commands.add_parser("transcripts", help="past rounds: list, show ID, export ID")
@@ -394,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcripts.add_argument("--format", choices=["md", "json"], default="md", help="export format")
     transcripts.add_argument("--topic", help="list only rounds with this topic")
     transcripts.add_argument("--json", action="store_true", help="list as JSON")
+    transcripts.add_argument("--owner", default=LOCAL_OWNER, help=OWNER_HELP)
     transcripts.set_defaults(handler=cmd_transcripts)
     return parser
 

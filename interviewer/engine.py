@@ -3,11 +3,13 @@
 The app and the terminal round both drive this one engine. It keeps no state of its own between calls: what
 to ask next is derived from the store (the round's planned questions, its turns, its pending follow-up), so a
 round survives a closed tab or a killed process and can be resumed, and two sessions never share anything but
-the database.
+the database. An engine acts for one person, its `owner` (the local person unless `for_owner` says otherwise),
+and the store gives it that person's rounds only.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from collections import Counter, defaultdict
@@ -22,7 +24,7 @@ from interviewer.grade import Grade
 from interviewer.grading import GradingService
 from interviewer.index import KnowledgeIndex
 from interviewer.knowledge import LEVELS, Question
-from interviewer.models import FollowUp, Reference, RoundRecord, Turn
+from interviewer.models import LOCAL_OWNER, FollowUp, OpenRound, Reference, RoundRecord, Turn
 from interviewer.prompts import render
 from interviewer.retrieval import rank
 from interviewer.settings import Settings
@@ -134,7 +136,7 @@ class Summary:
 
 
 class Interviewer:
-    """Runs rounds over the knowledge index, the grading service and the store."""
+    """Runs one person's rounds over the knowledge index, the grading service and the store."""
 
     def __init__(
         self,
@@ -144,6 +146,7 @@ class Interviewer:
         grading: GradingService,
         store: Store,
         rng: random.Random | None = None,
+        owner: str = LOCAL_OWNER,
     ) -> None:
         self.settings = settings
         self.index = index
@@ -151,6 +154,31 @@ class Interviewer:
         self.grading = grading
         self.store = store
         self.rng = rng or random.Random()
+        self.owner = owner
+
+    def for_owner(self, owner: str) -> Interviewer:
+        """This engine acting for `owner`: the same index, graders and store, and only that person's rounds."""
+        engine = copy.copy(self)
+        engine.owner = owner
+        return engine
+
+    # -- the person's rounds ------------------------------------------------------------------------------
+
+    def round(self, round_id: str) -> RoundRecord:
+        """One of the owner's rounds with its turns; RoundNotFoundError for any other id."""
+        return self.store.get_round(round_id, owner=self.owner)
+
+    def rounds(self, topic: str | None = None) -> list[RoundRecord]:
+        """The owner's rounds, newest first; with a topic, those that asked about it."""
+        return self.store.list_rounds(topic, owner=self.owner)
+
+    def unfinished_rounds(self, limit: int) -> list[OpenRound]:
+        """The owner's newest rounds not ended yet, to offer for resuming."""
+        return self.store.unfinished_rounds(limit, owner=self.owner)
+
+    def delete_round(self, round_id: str) -> bool:
+        """Delete one of the owner's rounds; False when they have none by that id."""
+        return self.store.delete_round(round_id, owner=self.owner)
 
     # -- choosing questions -------------------------------------------------------------------------------
 
@@ -215,7 +243,7 @@ class Interviewer:
             focused = pool[: options.count]
         chosen = focused or self._balanced(pool, options.count, options.ramp)
         if options.retry_weak:
-            history = self.store.question_scores()
+            history = self.store.question_scores(owner=self.owner)
             weak = sorted(
                 (q for q in pool if q.id in history and min(history[q.id]) < WEAK_BELOW),
                 key=lambda q: sum(history[q.id]) / len(history[q.id]),
@@ -230,12 +258,12 @@ class Interviewer:
         """Plan and record a new round; returns its id."""
         questions = self.choose_questions(options)
         return self.store.create_round(
-            options.mode, list(options.topics), options.focus, [question.id for question in questions]
+            options.mode, list(options.topics), options.focus, [q.id for q in questions], owner=self.owner
         )
 
     def next_prompt(self, round_id: str) -> Prompt | None:
         """What to ask now, derived from the store; None when the round has nothing left to ask."""
-        return self._asking(self.store.get_round(round_id))
+        return self._asking(self.round(round_id))
 
     def _asking(self, record: RoundRecord) -> Prompt | None:
         """The next prompt, with its reference prepared for grading while the person thinks."""
@@ -278,7 +306,7 @@ class Interviewer:
             raise QueryError("This question is no longer in the knowledge base; skip it.")
         source = (question.reference_source or question.source,)
         if prompt.kind == "follow_up":
-            record = record if record is not None else self.store.get_round(prompt.round_id)
+            record = record if record is not None else self.round(prompt.round_id)
             pending = record.pending_follow_up
             missed = (pending.missed if pending else ()) or question.key_points
             return Reference(question.reference_answer, missed, source, 1.0, question)
@@ -306,7 +334,7 @@ class Interviewer:
         `truncated`). Sending the same answer for the same prompt again changes nothing (`saved` is False); an
         answer to a prompt the round has moved past raises StaleAnswerError and is neither graded nor saved.
         """
-        record = self.store.get_round(prompt.round_id)
+        record = self.round(prompt.round_id)
         cleaned = clean_answer(answer)
         text = cleaned.text
         done = next((turn for turn in record.turns if turn.position == prompt.position), None)
@@ -320,7 +348,7 @@ class Interviewer:
 
     def skip(self, prompt: Prompt) -> Outcome:
         """Record a skipped question and move on; StaleAnswerError when the round has moved past it."""
-        self._check_current(prompt, self.store.get_round(prompt.round_id))
+        self._check_current(prompt, self.round(prompt.round_id))
         return self._record(_turn(prompt, None, None), None)
 
     def _check_current(self, prompt: Prompt, record: RoundRecord) -> None:
@@ -331,19 +359,19 @@ class Interviewer:
 
     def _record(self, turn: Turn, follow_up: FollowUp | None) -> Outcome:
         """Commit the turn; a position saved meanwhile by another session is not overwritten."""
-        if not self.store.add_turn(turn, follow_up):
-            record = self.store.get_round(turn.round_id)
+        if not self.store.add_turn(turn, follow_up, owner=self.owner):
+            record = self.round(turn.round_id)
             raise StaleAnswerError(_stale_message(record, self._next_prompt(record)))
-        return Outcome(turn, True, self._asking(self.store.get_round(turn.round_id)))
+        return Outcome(turn, True, self._asking(self.round(turn.round_id)))
 
     def end(self, round_id: str) -> Summary:
         """Close the round and report on it."""
-        self.store.end_round(round_id)
+        self.store.end_round(round_id, owner=self.owner)
         return self.summary(round_id)
 
     def summary(self, round_id: str) -> Summary:
         """Score per topic, the key points missed most often, the questions worth retrying."""
-        record = self.store.get_round(round_id)
+        record = self.round(round_id)
         graded = record.graded_turns
         by_topic: dict[str, list[float]] = defaultdict(list)
         missed: Counter[str] = Counter()

@@ -15,6 +15,9 @@ from interviewer.knowledge import Question
 
 TurnKind = Literal["question", "follow_up"]
 
+LOCAL_OWNER = "local"
+"""The owner of every round in local mode: the one person at this machine (and of rounds saved before owners)."""
+
 
 @dataclass(frozen=True)
 class Reference:

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.common import get_runtime
 from interviewer.knowledge import LEVELS
+from interviewer.models import LOCAL_OWNER
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings, save_settings_file
 from interviewer.store import open_store
 
@@ -82,7 +83,7 @@ def test_a_practice_round_from_start_to_review(app_env: Settings) -> None:
     assert PARTIAL in [element.value for element in at.text]
     assert len(at.get("download_button")) == 2  # Markdown and JSON export
 
-    record = open_store(app_env).list_rounds()[0]
+    record = open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0]
     assert [turn.kind for turn in record.turns][:2] == ["question", "follow_up"]
     assert record.ended_at is not None
 
@@ -107,7 +108,7 @@ def test_a_focus_the_bank_cannot_fill_is_said_before_the_round_and_the_closest_t
     topic = warning.value.split("The closest topic is ")[1].rstrip(".")
     at.button(key="focus_topic").click().run()
     assert not at.exception, at.exception
-    record = open_store(app_env).list_rounds()[0]
+    record = open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0]
     assert record.topics == [topic] and record.focus is None and len(record.question_ids) > 1
 
 
@@ -121,7 +122,7 @@ def test_review_charts_rounds_in_order_and_filters_by_topic(app_env: Settings) -
         answer(at, text)
         if at.button(key="end_round") is not None and at.chat_input:
             at.button(key="end_round").click().run()
-    rounds = open_store(app_env).list_rounds()  # newest first
+    rounds = open_store(app_env).list_rounds(owner=LOCAL_OWNER)  # newest first
     at.switch_page("app_pages/review.py").run()
     assert not at.exception, at.exception
 
@@ -161,14 +162,14 @@ def test_empty_answer_gets_a_message_and_nothing_is_saved(app_env: Settings) -> 
     start_round(at, count=1)
     answer(at, "   ")
     assert "That answer is empty" in at.warning[0].value
-    assert open_store(app_env).list_rounds()[0].turns == []
+    assert open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0].turns == []
 
 
 def test_skip_moves_on_and_is_recorded(app_env: Settings) -> None:
     at = new_session()
     start_round(at, count=2)
     at.button(key="skip_question").click().run()
-    record = open_store(app_env).list_rounds()[0]
+    record = open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0]
     assert record.turns[0].skipped
     assert "question 2 of 2" in texts(at)
 
@@ -182,7 +183,7 @@ def test_two_sessions_at_once_never_mix(app_env: Settings) -> None:
     assert "Alice" in texts(alice) + "".join(t.value for t in alice.text)
     assert not any("Bob" in t.value for t in alice.text)
     assert not any("Alice" in t.value for t in bob.text)
-    rounds = open_store(app_env).list_rounds()
+    rounds = open_store(app_env).list_rounds(owner=LOCAL_OWNER)
     answers = sorted(turn.answer or "" for record in rounds for turn in record.turns if turn.kind == "question")
     assert [a.split()[0] for a in answers] == ["Alice", "Bob"]
     assert len({record.id for record in rounds}) == 2
@@ -234,7 +235,7 @@ def test_an_answer_from_a_tab_the_round_has_moved_past_is_not_saved_and_kept_in_
     assert tab_a.chat_input[0].value == stale  # the text is back in the box
     assert round_caption(tab_a) == round_caption(tab_b)  # the page shows what the round asks now
     assert asked_now(tab_a) == asked_now(tab_b)
-    (record,) = open_store(app_env).list_rounds()
+    (record,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)
     assert [turn.answer for turn in record.turns] == [FULL]
 
 
@@ -252,7 +253,7 @@ def test_a_burst_of_answers_for_a_question_already_answered_all_come_back_to_the
     answer(tab_a, burst[2])
     assert "moved past" in warnings(tab_a)
     assert all(text in tab_a.chat_input[0].value for text in burst)  # none overwritten by the next
-    (record,) = open_store(app_env).list_rounds()
+    (record,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)
     assert [turn.answer for turn in record.turns] == [FULL]
 
 
@@ -266,7 +267,7 @@ def test_answers_still_queued_when_the_round_ends_are_shown_as_not_saved(app_env
         answer(at, late)
         if " finished " in round_caption(at):
             break
-    (record,) = open_store(app_env).list_rounds()
+    (record,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)
     assert " finished " in round_caption(at)
     assert [turn.answer for turn in record.turns] == taken[: len(record.turns)]
     assert "were not saved" in warnings(at)
@@ -275,8 +276,8 @@ def test_answers_still_queued_when_the_round_ends_are_shown_as_not_saved(app_env
 
 def test_a_round_deleted_elsewhere_sends_the_page_back_to_the_start_with_the_answer_shown(app_env: Settings) -> None:
     tab_a, _ = same_round_in_two_tabs()
-    (record,) = open_store(app_env).list_rounds()
-    open_store(app_env).delete_round(record.id)  # as the Review page does
+    (record,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)
+    open_store(app_env).delete_round(record.id, owner=LOCAL_OWNER)  # as the Review page does
     answer(tab_a, PARTIAL)
     assert "was deleted" in warnings(tab_a)
     assert PARTIAL in [element.value for element in tab_a.text]
@@ -291,7 +292,7 @@ def test_a_round_ended_in_another_tab_sends_this_one_back_to_the_start(app_env: 
     answer(tab_a, PARTIAL)
     assert "ended in another tab" in warnings(tab_a)
     assert PARTIAL in [element.value for element in tab_a.text]
-    (record,) = open_store(app_env).list_rounds()
+    (record,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)
     assert record.turns == [] and record.ended_at is not None
 
 

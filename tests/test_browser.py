@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from interviewer.models import LOCAL_OWNER
 from interviewer.settings import PROJECT_ROOT, Settings
 from interviewer.store import open_store
 
@@ -172,7 +173,7 @@ def test_a_tab_left_behind_cannot_answer_the_wrong_question(app_url: str, indexe
         expect(first.get_by_text("moved past").first).to_be_visible(timeout=60_000)
         expect(first.get_by_placeholder("Your answer")).to_have_value(stale)
         browser.close()
-    (record,) = open_store(indexed_settings).list_rounds()
+    (record,) = open_store(indexed_settings).list_rounds(owner=LOCAL_OWNER)
     assert [turn.answer for turn in record.turns] == [ANSWER]
 
 
@@ -216,7 +217,7 @@ def test_fifty_answers_sent_100_ms_apart_are_each_saved_or_given_back(app_url: s
         given_back = box.input_value() if box.is_visible() else ""
         on_page = page.locator("section.main, [data-testid='stMain']").first.inner_text()
         browser.close()
-    (record,) = open_store(indexed_settings).list_rounds()
+    (record,) = open_store(indexed_settings).list_rounds(owner=LOCAL_OWNER)
     stored = [turn.answer for turn in record.turns if turn.answer]
     saved = [text for text in typed if any(text in answer for answer in stored)]
     vanished = [text for text in typed if text not in saved and text not in given_back and text not in on_page]

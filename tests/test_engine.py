@@ -6,7 +6,7 @@ import pytest
 
 from interviewer.answers import MAX_ANSWER_CHARS
 from interviewer.engine import MAX_FOCUS_CHARS, Interviewer, RoundOptions
-from interviewer.errors import QueryError, StaleAnswerError
+from interviewer.errors import QueryError, RoundNotFoundError, StaleAnswerError
 from interviewer.runtime import build_runtime
 from interviewer.settings import Settings
 
@@ -63,7 +63,7 @@ def test_an_answer_to_a_question_the_round_has_moved_past_is_neither_graded_nor_
         engine.answer(first, "An answer written while the other tab moved on.")
     with pytest.raises(StaleAnswerError):
         engine.skip(first)
-    record = engine.store.get_round(round_id)
+    record = engine.round(round_id)
     assert [(turn.position, turn.skipped) for turn in record.turns] == [(0, True)]
 
 
@@ -74,7 +74,7 @@ def test_an_answer_after_the_round_ended_elsewhere_is_refused(engine: Interviewe
     engine.end(round_id)
     with pytest.raises(StaleAnswerError, match="round has ended"):
         engine.answer(prompt, "Too late.")
-    assert engine.store.get_round(round_id).turns == []
+    assert engine.round(round_id).turns == []
 
 
 def test_the_same_answer_sent_twice_is_saved_once(engine: Interviewer) -> None:
@@ -85,7 +85,7 @@ def test_the_same_answer_sent_twice_is_saved_once(engine: Interviewer) -> None:
     first, again = engine.answer(prompt, answer), engine.answer(prompt, answer)
     assert (first.saved, again.saved) == (True, False)
     assert again.next_prompt == first.next_prompt
-    assert len(engine.store.get_round(round_id).turns) == 1
+    assert len(engine.round(round_id).turns) == 1
 
 
 def test_what_is_stored_is_what_was_graded(engine: Interviewer) -> None:
@@ -94,7 +94,7 @@ def test_what_is_stored_is_what_was_graded(engine: Interviewer) -> None:
     assert prompt is not None
     long_answer = "Batching groups requests to raise throughput. " * 400  # 18,400 characters
     engine.answer(prompt, long_answer)
-    (turn,) = engine.store.get_round(round_id).turns
+    (turn,) = engine.round(round_id).turns
     assert turn.answer is not None and len(turn.answer) <= MAX_ANSWER_CHARS < len(long_answer)
     assert turn.grade is not None and "truncated" in turn.grade.flags
 
@@ -102,3 +102,24 @@ def test_what_is_stored_is_what_was_graded(engine: Interviewer) -> None:
 def test_a_focus_is_a_few_words_not_an_essay() -> None:
     with pytest.raises(QueryError, match=f"at most {MAX_FOCUS_CHARS} characters"):
         RoundOptions(focus="quantization " * 100)
+
+
+def test_an_engine_acting_for_one_person_cannot_reach_another_persons_round(engine: Interviewer) -> None:
+    ada, bob = engine.for_owner("ada@example.org"), engine.for_owner("bob@example.org")
+    round_id = ada.start(RoundOptions(count=2))
+    prompt = ada.next_prompt(round_id)
+    assert prompt is not None
+    for attempt in (
+        lambda: bob.next_prompt(round_id),
+        lambda: bob.answer(prompt, "Bob's answer to Ada's question, sent with her round's id."),
+        lambda: bob.skip(prompt),
+        lambda: bob.end(round_id),
+    ):
+        with pytest.raises(RoundNotFoundError, match=f"No round with id '{round_id}'"):
+            attempt()
+    assert not bob.delete_round(round_id) and bob.rounds() == [] and bob.unfinished_rounds(3) == []
+    assert engine.rounds() == []  # the local person is someone else again
+
+    record = ada.round(round_id)
+    assert record.turns == [] and record.ended_at is None and ada.next_prompt(round_id) == prompt
+    assert [r.id for r in ada.unfinished_rounds(3)] == [round_id]

@@ -19,7 +19,7 @@ from interviewer.engine import Interviewer
 from interviewer.errors import QueryError
 from interviewer.grading import GradingService
 from interviewer.index import open_index
-from interviewer.models import FollowUp, Turn
+from interviewer.models import LOCAL_OWNER, FollowUp, Turn
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import Settings, load_settings
 from interviewer.store import open_store
@@ -87,11 +87,12 @@ def test_a_round_planned_before_a_document_was_deleted_goes_on_without_its_quest
     grading = GradingService(settings, OfflineGrader(embedder))
     doomed = next(q for q in before.questions if file_of(q.source).startswith("21-"))
     kept = next(q for q in before.questions if file_of(q.source).startswith("20-"))
-    planned = store.create_round("practice", [], None, [doomed.id, kept.id])
-    pending = store.create_round("practice", [], None, [doomed.id])
+    planned = store.create_round("practice", [], None, [doomed.id, kept.id], owner=LOCAL_OWNER)
+    pending = store.create_round("practice", [], None, [doomed.id], owner=LOCAL_OWNER)
     answered = Turn(pending, 0, "question", doomed.id, doomed.topic, doomed.question, ANSWER, False, None, "now")
     follow_up = FollowUp("And padding?", doomed.topic, doomed.id, ())
-    assert store.add_turn(answered, follow_up)  # the round waits on a follow-up about the doomed question
+    # the round waits on a follow-up about the doomed question
+    assert store.add_turn(answered, follow_up, owner=LOCAL_OWNER)
 
     (settings.knowledge_dir / file_of(doomed.source)).unlink()  # deleted while the rounds were open
     rebuilt = open_index(settings.knowledge_dir, settings.index_dir, embedder)
@@ -120,7 +121,7 @@ def test_the_running_app_keeps_grading_after_its_document_is_corrupted(app_env: 
 
     answer(at, ANSWER)  # the running session grades against the index it loaded
     assert not at.error and at.metric[0].label == "Score"
-    (turn,) = open_store(app_env).list_rounds()[0].turns
+    (turn,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0].turns
     assert turn.answer == ANSWER and turn.grade is not None and turn.question == shown
 
     st.cache_resource.clear()  # as after a restart: the index is opened again, from the broken folder
@@ -133,7 +134,7 @@ def test_the_running_app_keeps_grading_after_its_document_is_corrupted(app_env: 
     resume = next(b for b in restarted.button if b.label.startswith("Resume round"))
     resume.click().run()
     answer(restarted, ANSWER)
-    assert not restarted.error and len(open_store(app_env).list_rounds()[0].turns) == 2
+    assert not restarted.error and len(open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0].turns) == 2
 
 
 def test_an_answer_the_app_cannot_grade_stays_on_screen_with_the_reason(app_env: Settings, embedder) -> None:
@@ -152,4 +153,4 @@ def test_an_answer_the_app_cannot_grade_stays_on_screen_with_the_reason(app_env:
     assert "no longer in the knowledge base" in at.error[0].value
     assert follow_up_answer in [element.value for element in at.text]  # still on screen, to save or copy
     assert "This answer is not saved yet." in [w.value for w in at.warning]
-    assert len(open_store(app_env).list_rounds()[0].turns) == 1
+    assert len(open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0].turns) == 1

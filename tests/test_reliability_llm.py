@@ -299,7 +299,7 @@ def test_every_answer_is_graded_once_and_kept_whatever_the_endpoint_does(
 
     problems = {item.case: problems_of(item, plans) for item in results}
     # The store is the record: every answer is there once, at its own position, with its grade.
-    rounds = engine.store.list_rounds()
+    rounds = engine.rounds()
     stored = {(turn.round_id, turn.position): turn for record in rounds for turn in record.turns}
     for record in rounds:
         assert [turn.position for turn in record.turns] == list(range(len(record.turns))), record.id

@@ -35,7 +35,7 @@ from interviewer.engine import Interviewer, RoundOptions
 from interviewer.errors import StoreError
 from interviewer.grading import GradingService
 from interviewer.index import open_index
-from interviewer.models import Turn
+from interviewer.models import LOCAL_OWNER, Turn
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
 from interviewer.store import SqlStore, open_store
@@ -176,12 +176,12 @@ def test_a_store_fault_is_a_clear_error_and_the_answer_is_saved_once_it_recovers
     assert str(engine.settings.database_path) in message and cause in message and hint in message
     assert message.endswith(".") and "Traceback" not in message
 
-    record = engine.store.get_round(round_id)
+    record = engine.round(round_id)
     assert record.turns == []  # nothing half-written
     assert engine.next_prompt(round_id) == prompt  # the same question is still the one to answer
     outcome = engine.answer(prompt, text)  # the answer the person kept, once the store has recovered
     assert outcome.saved
-    (turn,) = engine.store.get_round(round_id).turns
+    (turn,) = engine.round(round_id).turns
     assert turn.answer == text and turn.grade is not None and turn.grade.grader == "offline"
     with sqlite3.connect(engine.settings.database_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -197,11 +197,11 @@ def test_the_app_keeps_an_answer_the_store_refused_and_saves_it_when_asked(app_e
         assert "This answer is not saved yet." in [warning.value for warning in at.warning]
         assert ANSWER in [element.value for element in at.text]
         assert [button for button in at.button if button.label == "Save it now"]
-        assert open_store(app_env).list_rounds()[0].turns == []
+        assert open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0].turns == []
     next(button for button in at.button if button.label == "Save it now").click().run()
     assert not at.exception, at.exception
     assert not at.error
-    (turn,) = open_store(app_env).list_rounds()[0].turns
+    (turn,) = open_store(app_env).list_rounds(owner=LOCAL_OWNER)[0].turns
     assert turn.answer == ANSWER and turn.grade is not None
     assert at.metric[0].label == "Score"  # the grade is on screen, read back from the store
 
@@ -241,7 +241,7 @@ def test_the_terminal_round_offers_to_try_again_when_the_store_fails(
     out, err = capsys.readouterr()
     assert "the database is read-only" in err
     assert "Your answer is kept: press Enter to try saving it again" in out
-    (record,) = open_store(indexed_settings).list_rounds()
+    (record,) = open_store(indexed_settings).list_rounds(owner=LOCAL_OWNER)
     assert [turn.answer for turn in record.turns] == [ANSWER]
 
 
@@ -313,7 +313,7 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
         round_cli.stdin.close()
         round_cli.stdout.close()
 
-    record = open_store(indexed_settings).get_round(round_id)
+    record = open_store(indexed_settings).get_round(round_id, owner=LOCAL_OWNER)
     assert record.ended_at is None
     kept = len(record.turns)
     assert kept in (2, 3)  # the in-flight answer is either wholly committed or not there at all
@@ -332,7 +332,7 @@ def test_a_killed_terminal_round_keeps_its_turns_and_resumes(
         assert prompts[2].strip() in out
     assert "finished:" in out
 
-    record = open_store(indexed_settings).get_round(round_id)
+    record = open_store(indexed_settings).get_round(round_id, owner=LOCAL_OWNER)
     assert record.ended_at is not None
     assert [turn.position for turn in record.turns] == list(range(len(record.turns)))
     assert [turn.answer for turn in record.turns] == answers[: len(record.turns)]
@@ -344,8 +344,8 @@ def test_resume_refuses_unknown_and_finished_rounds_before_loading_anything(
     indexed_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = open_store(indexed_settings)
-    finished = store.create_round("practice", [], None, ["q0"])
-    store.end_round(finished)
+    finished = store.create_round("practice", [], None, ["q0"], owner=LOCAL_OWNER)
+    store.end_round(finished, owner=LOCAL_OWNER)
     assert main(["round", "--resume", finished]) == 1
     assert f"Round {finished} has finished" in capsys.readouterr().err
     assert main(["round", "--resume", "nope"]) == 1
@@ -358,7 +358,7 @@ def test_the_store_keeps_no_connection_open_between_operations(tmp_path: Path) -
     """Regression: the migrating connection was never closed, so the WAL stayed open and a later connection
     could reuse its read-write descriptor: a database made read-only was still written."""
     store = SqlStore(f"sqlite:///{tmp_path / 't.db'}")
-    store.create_round("practice", [], None, ["q0"])
+    store.create_round("practice", [], None, ["q0"], owner=LOCAL_OWNER)
     assert [path.name for path in tmp_path.iterdir()] == ["t.db"]  # no -wal or -shm: nothing holds it open
 
 
@@ -368,14 +368,15 @@ def test_twenty_sessions_writing_at_once_are_never_told_the_database_is_locked(t
     store = SqlStore(f"sqlite:///{tmp_path / 't.db'}")
 
     def session(number: int) -> int:
-        round_id = store.create_round("practice", [], None, ["q0"])
+        round_id = store.create_round("practice", [], None, ["q0"], owner=LOCAL_OWNER)
         for position in range(25):
             store.add_turn(
-                Turn(round_id, position, "question", "q0", "T", "Q?", f"{number} {ANSWER}", False, None, "-")
+                Turn(round_id, position, "question", "q0", "T", "Q?", f"{number} {ANSWER}", False, None, "-"),
+                owner=LOCAL_OWNER,
             )
-            store.get_round(round_id)
+            store.get_round(round_id, owner=LOCAL_OWNER)
         return number
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert sorted(pool.map(session, range(20))) == list(range(20))
-    assert sum(len(record.turns) for record in store.list_rounds()) == 20 * 25
+    assert sum(len(record.turns) for record in store.list_rounds(owner=LOCAL_OWNER)) == 20 * 25

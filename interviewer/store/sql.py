@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Delete, Engine, RowMapping, Select, Update, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -56,13 +56,16 @@ class SqlStore:
         except SQLAlchemyError as error:
             raise StoreError(self.database.explain(error)) from error
 
-    def create_round(self, mode: str, topics: list[str], focus: str | None, question_ids: list[str]) -> str:
-        """A new round; returns its id."""
+    def create_round(
+        self, mode: str, topics: list[str], focus: str | None, question_ids: list[str], *, owner: str
+    ) -> str:
+        """A new round of `owner`; returns its id."""
         round_id = uuid.uuid4().hex[:12]
         with self._transaction(write=True) as db:
             db.execute(
                 insert(rounds).values(
                     id=round_id,
+                    owner=_checked(owner),
                     started_at=datetime.now(UTC).isoformat(timespec="microseconds"),
                     mode=mode,
                     topics=json.dumps(topics),
@@ -72,10 +75,18 @@ class SqlStore:
             )
         return round_id
 
-    def add_turn(self, turn: Turn, pending_follow_up: FollowUp | None = None) -> bool:
-        """Commit a turn (and the round's next follow-up) at once; False when that position is already saved."""
+    def add_turn(self, turn: Turn, pending_follow_up: FollowUp | None = None, *, owner: str) -> bool:
+        """Commit a turn (and the round's next follow-up) at once; False when that position is already saved.
+
+        The round's row is updated first: that checks the owner, and on PostgreSQL it also makes concurrent writers
+        of one round take turns, so the second finds the position taken rather than a half-finished transaction.
+        """
+        follow_up = json.dumps(pending_follow_up.to_dict()) if pending_follow_up else None
         try:
             with self._transaction(write=True) as db:
+                owned = db.execute(_owned(update(rounds), turn.round_id, owner).values(pending_follow_up=follow_up))
+                if owned.rowcount == 0:
+                    raise _not_found(turn.round_id)
                 db.execute(
                     insert(turns).values(
                         round_id=turn.round_id,
@@ -92,37 +103,43 @@ class SqlStore:
                         created_at=turn.created_at,
                     )
                 )
-                follow_up = json.dumps(pending_follow_up.to_dict()) if pending_follow_up else None
-                db.execute(update(rounds).where(rounds.c.id == turn.round_id).values(pending_follow_up=follow_up))
         except IntegrityError:
             return False
         return True
 
-    def end_round(self, round_id: str) -> None:
-        """Mark a round finished."""
+    def end_round(self, round_id: str, *, owner: str) -> None:
+        """Mark a round finished (a finished round keeps its first end time)."""
         ended = func.coalesce(rounds.c.ended_at, _now())
         with self._transaction(write=True) as db:
-            db.execute(update(rounds).where(rounds.c.id == round_id).values(ended_at=ended, pending_follow_up=None))
+            if (
+                db.execute(
+                    _owned(update(rounds), round_id, owner).values(ended_at=ended, pending_follow_up=None)
+                ).rowcount
+                == 0
+            ):
+                raise _not_found(round_id)
 
-    def delete_round(self, round_id: str) -> bool:
-        """Delete a round and its turns; False when there was no such round."""
+    def delete_round(self, round_id: str, *, owner: str) -> bool:
+        """Delete a round and its turns; False when `owner` has no such round."""
         with self._transaction(write=True) as db:
-            return db.execute(delete(rounds).where(rounds.c.id == round_id)).rowcount > 0
+            return db.execute(_owned(delete(rounds), round_id, owner)).rowcount > 0
 
-    def get_round(self, round_id: str) -> RoundRecord:
-        """One round with all its turns; RoundNotFoundError when there is none."""
+    def get_round(self, round_id: str, *, owner: str) -> RoundRecord:
+        """One round with all its turns; RoundNotFoundError when `owner` has none by that id."""
         with self._transaction() as db:
-            row = db.execute(select(rounds).where(rounds.c.id == round_id)).mappings().first()
+            row = db.execute(_owned(select(rounds), round_id, owner)).mappings().first()
             if row is None:
-                raise RoundNotFoundError(f"No round with id {round_id!r}; `transcripts list` shows the ids.")
+                raise _not_found(round_id)
             rows = db.execute(select(turns).where(turns.c.round_id == round_id).order_by(turns.c.position))
             return _round(row, [_turn(turn) for turn in rows.mappings()])
 
-    def list_rounds(self, topic: str | None = None) -> list[RoundRecord]:
-        """Every round with its turns, newest first; with a topic, only rounds that asked about it."""
+    def list_rounds(self, topic: str | None = None, *, owner: str) -> list[RoundRecord]:
+        """Every round of `owner` with its turns, newest first; with a topic, only rounds that asked about it."""
+        mine = rounds.c.owner == _checked(owner)
+        theirs = select(turns).join(rounds, turns.c.round_id == rounds.c.id).where(mine)
         with self._transaction() as db:
-            round_rows = db.execute(select(rounds).order_by(rounds.c.started_at.desc())).mappings().all()
-            turn_rows = db.execute(select(turns).order_by(turns.c.round_id, turns.c.position)).mappings().all()
+            round_rows = db.execute(select(rounds).where(mine).order_by(rounds.c.started_at.desc())).mappings().all()
+            turn_rows = db.execute(theirs.order_by(turns.c.round_id, turns.c.position)).mappings().all()
         by_round: dict[str, list[Turn]] = {}
         for row in turn_rows:
             by_round.setdefault(row["round_id"], []).append(_turn(row))
@@ -132,13 +149,14 @@ class SqlStore:
             records = [r for r in records if any(t.topic.casefold() == wanted for t in r.turns)]
         return records
 
-    def unfinished_rounds(self, limit: int) -> list[OpenRound]:
-        """The newest rounds not ended yet; one query, so the start page stays fast however long the history."""
+    def unfinished_rounds(self, limit: int, *, owner: str) -> list[OpenRound]:
+        """The newest rounds of `owner` not ended yet; one query, so the start page stays fast however long the
+        history."""
         answered = func.count(turns.c.position).label("turns")
         query = (
             select(rounds.c.id, rounds.c.started_at, answered)
             .select_from(rounds.outerjoin(turns, turns.c.round_id == rounds.c.id))
-            .where(rounds.c.ended_at.is_(None))
+            .where(rounds.c.owner == _checked(owner), rounds.c.ended_at.is_(None))
             .group_by(rounds.c.id, rounds.c.started_at)
             .order_by(rounds.c.started_at.desc())
             .limit(limit)
@@ -146,10 +164,12 @@ class SqlStore:
         with self._transaction() as db:
             return [OpenRound(row.id, row.started_at, row.turns) for row in db.execute(query)]
 
-    def question_scores(self) -> dict[str, list[float]]:
-        """Every overall score ever given, by bank question id: what "retry weak" rounds draw on."""
-        query = select(turns.c.question_id, turns.c.score).where(
-            turns.c.question_id.is_not(None), turns.c.score.is_not(None)
+    def question_scores(self, *, owner: str) -> dict[str, list[float]]:
+        """Every overall score `owner` was given, by bank question id: what their "retry weak" rounds draw on."""
+        query = (
+            select(turns.c.question_id, turns.c.score)
+            .join(rounds, turns.c.round_id == rounds.c.id)
+            .where(rounds.c.owner == _checked(owner), turns.c.question_id.is_not(None), turns.c.score.is_not(None))
         )
         with self._transaction() as db:
             rows = db.execute(query).all()
@@ -157,6 +177,26 @@ class SqlStore:
         for question_id, score in rows:
             scores.setdefault(question_id, []).append(score)
         return scores
+
+
+Statement = TypeVar("Statement", Select[Any], Update, Delete)
+
+
+def _owned(statement: Statement, round_id: str, owner: str) -> Statement:
+    """The statement limited to one round of one owner: another owner's round is as absent as a deleted one."""
+    return statement.where(rounds.c.id == round_id, rounds.c.owner == _checked(owner))
+
+
+def _checked(owner: str) -> str:
+    """An owner is a non-empty id; an empty one is a bug in the caller, never "everyone" or "no one"."""
+    if not owner or not isinstance(owner, str):
+        raise ValueError(f"A round's owner must be a non-empty string, not {owner!r}.")
+    return owner
+
+
+def _not_found(round_id: str) -> RoundNotFoundError:
+    """The same answer for a round that is not there and for one that is someone else's."""
+    return RoundNotFoundError(f"No round with id {round_id!r}; `transcripts list` shows the ids.")
 
 
 def _now() -> str:

@@ -3,7 +3,8 @@
 The migrations under `migrations/versions/` create and change the tables; this module only describes them for
 queries, so a change to the schema is a new migration plus the matching change here. Times are ISO 8601 text
 in UTC; a round's `started_at` is kept to the microsecond, so rounds sort newest first on every database.
-Topics, planned questions, the pending follow-up and the grade are JSON text.
+Topics, planned questions, the pending follow-up and the grade are JSON text. A round's `owner` is
+the only person who may read or write it; its turns are reached only through it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ rounds = Table(
     "rounds",
     metadata,
     Column("id", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
     Column("started_at", Text, nullable=False),
     Column("ended_at", Text),
     Column("mode", Text, nullable=False),
