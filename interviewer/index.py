@@ -7,7 +7,9 @@ index is never taken for a good one. The index is reused while the manifest matc
 model; anything else (a changed document, another model, an unreadable file) leads to a rebuild. While a
 document is broken, the last good index is kept rather than rebuilt without it. The BM25 index of each question's
 whole text (`interviewer/lexical.py`) is rebuilt in memory whenever the index is built or loaded, so it always
-matches them.
+matches them. Several processes (app replicas sharing one home, an upload's indexer) may open the index at once:
+a build happens under a file lock beside the index, and whoever waited for it loads what was built instead of
+building it again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
 
 from interviewer.documents import Document, find_documents
 from interviewer.embeddings import Embedder, Progress
@@ -31,6 +34,8 @@ from interviewer.lexical import LexicalIndex
 
 FORMAT_VERSION = 2  # 2: questions carry level, sources, probes and figures
 PASSAGE_WORDS = 120
+BUILD_WAIT_SECONDS = 900
+"""How long a process waits for another one's build of the same index (a first build on a slow machine)."""
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -286,6 +291,41 @@ def open_index(
     hashes = document_hashes(documents)
     if not hashes:
         raise KnowledgeError(f"No knowledge documents (*.md) in {knowledge_dir}; add one (see knowledge/README.md).")
+    if not force:
+        try:
+            current = load_index(index_dir)
+            if not _stale_reasons(current.manifest, embedder.name, hashes):
+                return IndexReport(current, "loaded")
+        except KnowledgeError:
+            pass
+    try:
+        with _build_lock(index_dir):
+            return _refresh(knowledge_dir, index_dir, embedder, documents, hashes, progress, force, uploads_dir)
+    except Timeout as error:
+        raise KnowledgeError(
+            f"Another process has been building the index in {index_dir} for {BUILD_WAIT_SECONDS // 60} minutes; "
+            "wait for it to finish (or stop it), then retry."
+        ) from error
+
+
+def _build_lock(index_dir: Path) -> FileLock:
+    """The lock a process holds while it builds the index (released by the system if the process dies)."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(index_dir.parent / f".{index_dir.name}.lock", timeout=BUILD_WAIT_SECONDS)
+
+
+def _refresh(
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    documents: list[Document],
+    hashes: dict[str, str],
+    progress: Progress | None,
+    force: bool,
+    uploads_dir: Path | None,
+) -> IndexReport:
+    """Under the build lock: load the index if it is current now (another process may just have built it), keep
+    the old one when the documents are broken, else build and save it."""
     try:
         existing: KnowledgeIndex | None = load_index(index_dir)
         reasons = _stale_reasons(existing.manifest, embedder.name, hashes)
