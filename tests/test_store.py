@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from interviewer.errors import RoundNotFoundError, StoreError
 from interviewer.grade import CriterionScores, Grade
@@ -278,3 +279,14 @@ def test_a_database_from_an_unknown_version_is_refused_untouched(tmp_path: Path)
     assert db.execute("SELECT COUNT(*) FROM rounds").fetchone() == (2,)
     assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone() == (2,)
     db.close()
+
+
+def test_a_database_upgraded_by_a_newer_version_is_refused_with_what_to_do(store_url: str) -> None:
+    store = SqlStore(store_url)
+    store.create_round("practice", [], None, ["q0"], owner=LOCAL_OWNER)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="revision 9999, which this version of the app does not know"):
+        SqlStore(store_url)
+    with store.engine.connect() as connection:  # refused untouched
+        assert connection.execute(text("SELECT COUNT(*) FROM rounds")).scalar() == 1

@@ -54,10 +54,16 @@ def current(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Migrate the database to the newest revision, unless it is there already."""
+    """Migrate the database to the newest revision, unless it is there already; refuse one from a newer version."""
     with engine.connect() as connection:
-        if current(connection) == head():
-            return
+        revision = current(connection)
+    if revision == head():
+        return
+    if revision is not None and revision not in {script.revision for script in _scripts().walk_revisions()}:
+        raise StoreError(
+            f"The transcript store is at schema revision {revision}, which this version of the app does not know: "
+            "a newer version upgraded it. Run that version, or restore a backup made before the upgrade."
+        )
     with engine.connect() as connection:
         connection.execution_options(**{WRITE: True})
         with connection.begin():
