@@ -21,6 +21,7 @@ import argparse
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from scipy.stats import rankdata
@@ -28,9 +29,9 @@ from scipy.stats import rankdata
 from bench.grading import load_paraphrases, paraphrase_credit
 from bench.indomain_data import load_dev
 from bench.judge_data import Pair, folds, split, training_pairs
-from bench.train_judge import SEED, train
+from bench.train_judge import SEED, Recipe, add_recipe_options, recipe_of, train
 from interviewer.embeddings import SentenceTransformerEmbedder
-from interviewer.judge import LABELS, Judge, decide, pair_probabilities
+from interviewer.judge import JUDGE_PATH, LABELS, Judge, decide, pair_probabilities
 from interviewer.knowledge import Question, load_bank
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import load_settings
@@ -60,14 +61,14 @@ def macro_f1(predicted: Sequence[int], actual: Sequence[int]) -> float:
     return float(np.mean(scores))
 
 
-def out_of_fold(pairs: Sequence[Pair], k: int) -> tuple[list[Pair], np.ndarray]:
+def out_of_fold(pairs: Sequence[Pair], k: int, recipe: Recipe) -> tuple[list[Pair], np.ndarray]:
     """Every pair scored by a judge trained without its question; pairs in fold order."""
     scored_all: list[Pair] = []
     rows = []
     for number, held_out in enumerate(folds(pairs, k, seed=SEED), 1):
         fitted, scored = split(pairs, held_out)
         print(f"fold {number}/{k}: training on {len(fitted)} pairs, scoring {len(scored)}", flush=True)
-        model = train(fitted, log=False)
+        model = train(fitted, recipe, log=False)
         rows.append(pair_probabilities(model, [(pair.text, pair.key_point) for pair in scored]))
         scored_all += scored
     return scored_all, np.vstack(rows)
@@ -210,19 +211,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Print every figure of the judge benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=FOLDS)
+    parser.add_argument("--model", type=Path, default=JUDGE_PATH, help="the judge's folder (default: the shipped one)")
+    add_recipe_options(parser)
     parts = parser.add_mutually_exclusive_group()
     parts.add_argument("--no-cv", action="store_true", help="skip the cross-validation (no training)")
     parts.add_argument("--cv-only", action="store_true", help="only the cross-validation (no shipped model needed)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if not args.no_cv:
-        scored, probabilities = out_of_fold(training_pairs(seed=SEED), args.folds)
+        recipe = recipe_of(args)
+        print(f"cross-validating the recipe {recipe}", flush=True)
+        scored, probabilities = out_of_fold(training_pairs(seed=SEED), args.folds, recipe)
         print(cross_validation_report(scored, probabilities, args.folds), flush=True)
     if args.cv_only:
         return
     settings = load_settings()
     embedder = SentenceTransformerEmbedder(settings.embedding_model)
-    judge = Judge()
+    judge = Judge(args.model)
+    print(f"judge: {args.model}")
     questions = [q for q in load_bank(settings.knowledge_dir).questions if q.reference_answer and q.key_points]
     print(paraphrase_report(judge, OfflineGrader(embedder), questions))
     print(dev_report(judge, questions))

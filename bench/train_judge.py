@@ -17,6 +17,7 @@ import os
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +27,24 @@ from interviewer.judge import JUDGE_PATH, LABELS, MAX_LENGTH
 from interviewer.settings import default_embedding_model
 
 SEED = 13
-EPOCHS = 1
 BATCH_SIZE = 32
-LEARNING_RATE = 4e-5
 WARMUP = 0.1
-"""Share of the steps over which the learning rate rises to LEARNING_RATE, before it falls linearly to zero."""
+"""Share of the steps over which the learning rate rises to its peak, before it falls linearly to zero."""
 BUCKET = 16
 """Batches drawn together and sorted by length, so a batch is padded to a similar length (half the compute)."""
-FROZEN_LAYERS = 3
-"""The embeddings and the first three of six transformer layers keep the base model's weights: backpropagation
-stops halfway, which halves the cost of a step on two cores, and the lower layers' general language is kept."""
 PAD_TO = 8
 """Batches are padded to a multiple of this many word pieces: fewer distinct shapes for the CPU kernels."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a training run varies; the defaults are the shipped judge's recipe (see the model card)."""
+
+    epochs: int = 1
+    frozen_layers: int = 3
+    """Transformer layers (of six, counted from the input) that keep the base model's weights, with the embeddings
+    when any are frozen: backpropagation stops above them, which makes a step cheaper."""
+    learning_rate: float = 4e-5
 
 
 def seed_everything(seed: int) -> None:
@@ -63,7 +70,7 @@ def batches(pairs: Sequence[Pair], rng: random.Random) -> list[list[Pair]]:
     return cut
 
 
-def train(pairs: Sequence[Pair], seed: int = SEED, epochs: int = EPOCHS, log: bool = True):  # -> CrossEncoder
+def train(pairs: Sequence[Pair], recipe: Recipe = Recipe(), seed: int = SEED, log: bool = True):  # -> CrossEncoder
     """A cross-encoder fine-tuned from the installed MiniLM weights on `pairs`."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     import torch
@@ -77,12 +84,14 @@ def train(pairs: Sequence[Pair], seed: int = SEED, epochs: int = EPOCHS, log: bo
     model.model.config.id2label = dict(enumerate(LABELS))
     model.model.config.label2id = {label: index for index, label in enumerate(LABELS)}
     network = model.model
-    for frozen in [network.bert.embeddings, *network.bert.encoder.layer[:FROZEN_LAYERS]]:
-        frozen.requires_grad_(False)
+    if recipe.frozen_layers:
+        for frozen in [network.bert.embeddings, *network.bert.encoder.layer[: recipe.frozen_layers]]:
+            frozen.requires_grad_(False)
     rng = random.Random(seed)
+    epochs = recipe.epochs
     steps = epochs * -(-len(pairs) // BATCH_SIZE)
     trained = [parameter for parameter in network.parameters() if parameter.requires_grad]
-    optimizer = torch.optim.AdamW(trained, lr=LEARNING_RATE, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(trained, lr=recipe.learning_rate, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, int(WARMUP * steps), steps)
     network.train()
     started, done = time.perf_counter(), 0
@@ -122,17 +131,32 @@ def save(model, path: Path = JUDGE_PATH) -> None:
     model.model.float()
 
 
+def add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    """--epochs, --frozen-layers and --learning-rate, defaulting to the shipped recipe."""
+    default = Recipe()
+    parser.add_argument("--epochs", type=int, default=default.epochs)
+    parser.add_argument("--frozen-layers", type=int, default=default.frozen_layers, choices=range(7))
+    parser.add_argument("--learning-rate", type=float, default=default.learning_rate)
+
+
+def recipe_of(args: argparse.Namespace) -> Recipe:
+    """The recipe the command line asked for."""
+    return Recipe(epochs=args.epochs, frozen_layers=args.frozen_layers, learning_rate=args.learning_rate)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Train on every pair and save into the package."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=JUDGE_PATH, help="folder to write the model to")
     parser.add_argument("--seed", type=int, default=SEED)
+    add_recipe_options(parser)
     args = parser.parse_args(argv)
+    recipe = recipe_of(args)
     pairs = training_pairs(seed=args.seed)
     counts = {label: sum(pair.label == label for pair in pairs) for label in LABELS}
-    print(f"training on {len(pairs)} pairs {counts}, seed {args.seed}, {EPOCHS} epochs")
+    print(f"training on {len(pairs)} pairs {counts}, seed {args.seed}, {recipe}")
     started = time.perf_counter()
-    model = train(pairs, seed=args.seed)
+    model = train(pairs, recipe, seed=args.seed)
     save(model, args.out)
     print(f"trained in {time.perf_counter() - started:.0f} s, saved to {args.out}")
 
