@@ -42,10 +42,10 @@ class Recipe:
 
     epochs: int = 3
     """One epoch with half the layers frozen under-fitted (5 of 36 paraphrased points credited, no contradiction
-    detected); three epochs over every layer is the recipe measured in the model card."""
+    detected); three epochs over every transformer layer is the shipped recipe (the model card)."""
     frozen_layers: int = 0
-    """Transformer layers (of six, counted from the input) that keep the base model's weights, with the embeddings
-    when any are frozen: backpropagation stops above them, which makes a step cheaper but learns less."""
+    """Transformer layers (of six, counted from the input) that keep the base model's weights; the word embeddings
+    always do. Backpropagation stops above them, which makes a step cheaper but learns less."""
     learning_rate: float = 4e-5
 
 
@@ -86,9 +86,8 @@ def train(pairs: Sequence[Pair], recipe: Recipe = Recipe(), seed: int = SEED, lo
     model.model.config.id2label = dict(enumerate(LABELS))
     model.model.config.label2id = {label: index for index, label in enumerate(LABELS)}
     network = model.model
-    if recipe.frozen_layers:
-        for frozen in [network.bert.embeddings, *network.bert.encoder.layer[: recipe.frozen_layers]]:
-            frozen.requires_grad_(False)
+    for frozen in [network.bert.embeddings, *network.bert.encoder.layer[: recipe.frozen_layers]]:
+        frozen.requires_grad_(False)
     rng = random.Random(seed)
     epochs = recipe.epochs
     steps = epochs * -(-len(pairs) // BATCH_SIZE)
