@@ -14,17 +14,19 @@ from tqdm import tqdm
 
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.engine import Interviewer, Outcome, Prompt, RoundOptions, Summary
-from interviewer.errors import InterviewerError, StoreError
+from interviewer.errors import AudioError, InterviewerError, StoreError
 from interviewer.evaluation import evaluate_dataset
 from interviewer.export import grade_markdown, round_dict, round_json, round_markdown
 from interviewer.grade import Grade
 from interviewer.index import IndexReport, open_index
-from interviewer.knowledge import LEVELS
+from interviewer.knowledge import LEVELS, load_bank, normalize_question
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.models import LOCAL_OWNER, Reference, RoundRecord
 from interviewer.retrieval import search
-from interviewer.runtime import build_runtime
+from interviewer.runtime import Runtime, build_runtime
 from interviewer.settings import Settings, load_settings
+from interviewer.speech.audio import AUDIO_SUFFIXES, read_recording
+from interviewer.speech.transcribers import Progress, Transcript, TranscriptionService, configured_transcription
 from interviewer.store import open_store
 from interviewer.terminal import InertStream, inert
 from interviewer.wording import counted
@@ -184,6 +186,50 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _transcribe_with_bar(service: TranscriptionService, data: bytes, hint: str) -> Transcript:
+    """Transcribe with a progress bar on stderr (the model loads first, the bar follows the recording)."""
+    with tqdm(total=100, desc="Transcribing", unit="%", file=sys.stderr, leave=False) as bar:
+
+        def progress(share: float) -> None:
+            bar.update(round(share * 100) - bar.n)
+
+        reporter: Progress = progress
+        return service.transcribe(data, hint, reporter)
+
+
+def _transcript_text(transcript: Transcript) -> str:
+    """A transcript and its delivery as a person reads them in a terminal."""
+    lines = [f"Transcript ({transcript.transcriber}): {transcript.text}", f"Delivery: {transcript.delivery.summary()}"]
+    if transcript.notice:
+        lines.insert(0, f"note: {transcript.notice}")
+    return "\n".join(lines)
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Transcribe a recording and print it with its delivery figures."""
+    data = read_recording(Path(args.file))
+    key_points: tuple[str, ...] = ()
+    if args.question:
+        wanted = normalize_question(args.question)
+        bank = load_bank(settings.knowledge_dir, settings.uploads_dir).questions
+        key_points = next((q.key_points for q in bank if normalize_question(q.question) == wanted), ())
+    service = configured_transcription(settings)
+    transcript = _transcribe_with_bar(service, data, service.hint(args.question or "", key_points))
+    if args.json:
+        _print_json(
+            {
+                "text": transcript.text,
+                "transcriber": transcript.transcriber,
+                "notice": transcript.notice,
+                **transcript.delivery.to_dict(),
+                "words": [{"word": w.text, "start": w.start, "end": w.end} for w in transcript.words],
+            }
+        )
+    else:
+        print(_transcript_text(transcript))
+    return 0
+
+
 COMMANDS = ("/skip", "/hint", "/end")
 
 
@@ -218,6 +264,33 @@ def _save(interviewer: Interviewer, prompt: Prompt, answer: str) -> Outcome | No
             line = sys.stdin.readline()
             if not line or line.strip() == "/end":
                 return None
+
+
+def _spoken_answer(runtime: Runtime, prompt: Prompt, answer: str) -> str | None:
+    """An answer given as the path of a recording: transcribed, shown, then taken as heard or as corrected.
+
+    Returns the answer text, None to ask the question again (the recording could not be used), or the answer
+    unchanged when it is not a recording's path.
+    """
+    path = Path(answer.strip()).expanduser()
+    if "\n" in answer.strip() or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+        return answer
+    try:
+        data = read_recording(path)
+        transcript = _transcribe_with_bar(
+            runtime.transcription, data, runtime.decoder_hint(prompt.question, prompt.question_id)
+        )
+    except AudioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    print(_transcript_text(transcript))
+    print("Press Enter to answer with this transcript, or type a corrected answer (end it with an empty line).")
+    lines: list[str] = []
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        lines.append(line.rstrip("\n"))
+    return "\n".join(lines) or transcript.text
 
 
 def _resumable(args: argparse.Namespace, settings: Settings) -> RoundRecord | None:
@@ -286,7 +359,10 @@ def cmd_round(args: argparse.Namespace, settings: Settings) -> int:
                 else "No hints in a mock interview."
             )
             continue
-        outcome = _save(interviewer, prompt, answer)
+        spoken = _spoken_answer(runtime, prompt, answer)
+        if spoken is None:
+            continue
+        outcome = _save(interviewer, prompt, spoken)
         if outcome is None:
             print(f"Stopped. Every answer before this one is saved: `round --resume {round_id}` continues.")
             return 1
@@ -391,6 +467,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     round_cmd.add_argument("--owner", default=LOCAL_OWNER, help=OWNER_HELP)
     round_cmd.set_defaults(handler=cmd_round)
+
+    transcribe = commands.add_parser("transcribe", help="transcribe a recorded answer and measure its delivery")
+    transcribe.add_argument("file", help="a recording (wav, mp3, m4a, ogg, webm, flac)")
+    transcribe.add_argument("--question", help="the question it answers (its words and key points guide the decoder)")
+    transcribe.add_argument("--json", action="store_true", help="print text, duration_s, words_per_minute, ... as JSON")
+    transcribe.set_defaults(handler=cmd_transcribe)
 
     transcripts = commands.add_parser("transcripts", help="past rounds: list, show ID, export ID")
     transcripts.add_argument("action", choices=["list", "show", "export"])

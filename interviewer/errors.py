@@ -25,6 +25,14 @@ class GraderError(InterviewerError):
     """A grader could not produce a grade."""
 
 
+class AudioError(InterviewerError):
+    """A recording that cannot be transcribed: empty, not audio, too long, or without speech."""
+
+
+class TranscriberError(InterviewerError):
+    """A transcriber could not transcribe a recording (an endpoint fault, a missing model)."""
+
+
 class StoreError(InterviewerError):
     """The transcript store cannot be read or written."""
 

@@ -1,4 +1,5 @@
-"""Everything a front end needs, built once from settings: model, index, graders, store, interview engine.
+"""Everything a front end needs, built once from settings: model, index, graders, store, interview engine and the
+transcriber of spoken answers (whose model loads at the first recording).
 
 The app caches one `Runtime` per settings with `st.cache_resource`; the command line builds one per command.
 Loading the embedding model (importing torch) is the one slow step at start-up: the command line does it before
@@ -18,6 +19,7 @@ from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
 from interviewer.retrieval import find_reference
 from interviewer.settings import Settings
+from interviewer.speech.transcribers import TranscriptionService, configured_transcription
 from interviewer.store import Store, open_store
 
 
@@ -31,6 +33,12 @@ class Runtime:
     grading: GradingService
     store: Store
     interviewer: Interviewer
+    transcription: TranscriptionService
+
+    def decoder_hint(self, question: str, question_id: str | None) -> str:
+        """What the transcriber is told to expect in an answer to a question: its wording and its key points."""
+        bank_question = self.report.index.by_id.get(question_id or "")
+        return self.transcription.hint(question, bank_question.key_points if bank_question else ())
 
     def reference(self, question: str) -> Reference:
         """The reference for a freely worded question."""
@@ -63,4 +71,4 @@ def build_runtime(
     grading = GradingService(settings, OfflineGrader(embedder), breaker=breaker)
     store = open_store(settings)
     interviewer = Interviewer(settings, report.index, embedder, grading, store)
-    return Runtime(settings, embedder, report, grading, store, interviewer)
+    return Runtime(settings, embedder, report, grading, store, interviewer, configured_transcription(settings))

@@ -36,6 +36,7 @@ OPENAI_ENDPOINT = "https://api.openai.com/v1"
 """Where the `openai` client sends requests when no base URL is set."""
 
 GraderMode = Literal["auto", "llm", "offline"]
+TranscriberMode = Literal["offline", "endpoint"]
 
 # Environment variables, by setting. The first one that is set wins.
 ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {
@@ -53,6 +54,10 @@ ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {
     "llm_timeout": ("INTERVIEWER_LLM_TIMEOUT",),
     "llm_max_retries": ("INTERVIEWER_LLM_MAX_RETRIES",),
     "llm_cooldown": ("INTERVIEWER_LLM_COOLDOWN",),
+    "transcriber": ("INTERVIEWER_TRANSCRIBER",),
+    "transcription_model": ("INTERVIEWER_TRANSCRIPTION_MODEL",),
+    "whisper_model": ("INTERVIEWER_WHISPER_MODEL",),
+    "keep_recordings": ("INTERVIEWER_KEEP_RECORDINGS",),
 }
 
 
@@ -106,7 +111,18 @@ class Settings(BaseModel):
         default=300.0, ge=0, description="Seconds an endpoint that timed out or refused is left alone (0: never)."
     )
 
-    @field_validator("llm_model")
+    transcriber: TranscriberMode = Field(
+        default="offline", description="Who transcribes spoken answers: this machine, or the LLM endpoint."
+    )
+    transcription_model: str = Field(
+        default="whisper-1", description="The model name the endpoint's /v1/audio/transcriptions knows."
+    )
+    whisper_model: Path | None = Field(
+        default=None, description="A local faster-whisper model folder; default: the shipped Whisper base."
+    )
+    keep_recordings: bool = Field(default=True, description="Keep each spoken answer's recording with its turn.")
+
+    @field_validator("llm_model", "transcription_model")
     @classmethod
     def _plain_model_name(cls, name: str) -> str:
         """The model name is shown on pages, so it may hold nothing a page could render as a link, image or HTML."""
@@ -133,6 +149,16 @@ class Settings(BaseModel):
     def uploads_dir(self) -> Path:
         """Documents people add from the app: beside the shipped bank, never inside the project's folder."""
         return self.home / "uploads"
+
+    @property
+    def models_dir(self) -> Path:
+        """Models assembled on this machine (the joined Whisper base)."""
+        return self.home / "models"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Spoken answers' recordings, one folder per round."""
+        return self.home / "recordings"
 
     @property
     def database_path(self) -> Path:

@@ -15,6 +15,9 @@ from interviewer.settings import PROJECT_ROOT, Settings, default_embedding_model
 from interviewer.store import SqlStore
 
 from .postgres import TEMPLATE, PostgresServer, binaries, postgres_server
+from interviewer.speech.whisper_model import whisper_base
+
+from .audio_clips import speak
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -36,6 +39,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "INTERVIEWER_KNOWLEDGE_DIR",
         "INTERVIEWER_DB_PATH",
         "INTERVIEWER_DATABASE_URL",
+        "INTERVIEWER_TRANSCRIBER",
+        "INTERVIEWER_TRANSCRIPTION_MODEL",
+        "INTERVIEWER_WHISPER_MODEL",
+        "INTERVIEWER_KEEP_RECORDINGS",
     ):
         monkeypatch.delenv(name, raising=False)
     return home
@@ -107,3 +114,27 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = server.new_database()
     yield url
     server.drop_database(url)
+BATCHING_QUESTION = "How does dynamic batching work in a model server?"
+BATCHING_SPOKEN = (
+    "Dynamic batching groups incoming requests into one batch on the server, so the weights are read once per "
+    'batch and throughput goes up. <break time="2500ms"/> The cost is some extra latency while the queue waits.'
+)
+
+
+@pytest.fixture(scope="session")
+def whisper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped Whisper base model, joined once per run (tests point INTERVIEWER_WHISPER_MODEL at it)."""
+    return whisper_base(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def spoken_answer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An answer about dynamic batching spoken by espeak-ng, with a 2.5 s pause in the middle."""
+    return speak(BATCHING_SPOKEN, tmp_path_factory.mktemp("audio") / "batching.wav")
+
+
+@pytest.fixture
+def speech_env(whisper_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Transcribe with the run's joined model rather than joining one into each test's home."""
+    monkeypatch.setenv("INTERVIEWER_WHISPER_MODEL", str(whisper_dir))
+    return whisper_dir

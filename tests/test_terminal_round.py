@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from interviewer.settings import PROJECT_ROOT, Settings
 
@@ -21,6 +22,7 @@ def run_cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.Compl
         "INTERVIEWER_HOME": str(settings.home),
         "INTERVIEWER_KNOWLEDGE_DIR": str(settings.knowledge_dir),
         "INTERVIEWER_GRADER": "offline",
+        "INTERVIEWER_WHISPER_MODEL": os.environ.get("INTERVIEWER_WHISPER_MODEL", ""),
     }
     return subprocess.run(
         [sys.executable, "-m", "interviewer", *args],
@@ -82,3 +84,22 @@ def test_a_command_on_its_own_line_acts_at_once(indexed_settings: Settings) -> N
     (summary,) = json.loads(run_cli(indexed_settings, "transcripts", "list", "--json").stdout)
     record = json.loads(run_cli(indexed_settings, "transcripts", "export", summary["id"], "--format", "json").stdout)
     assert [(turn["skipped"], turn["answer"]) for turn in record["turns"]] == [(True, None)]
+
+
+def test_a_recording_answers_as_heard_or_as_corrected_and_a_bad_one_asks_again(
+    indexed_settings: Settings, speech_env: Path, spoken_answer: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_text("not audio", encoding="utf-8")
+    corrected = "Dynamic batching groups requests into one batch; a queue delay bounds the wait."
+    stdin = f"{broken}\n\n{spoken_answer}\n\n\n{spoken_answer}\n\n{corrected}\n\n/end\n\n"
+    result = run_cli(indexed_settings, "round", "--focus", "dynamic batching", "--n", "2", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert "That file is not audio that can be read" in result.stderr
+    assert result.stdout.count("Transcript (offline:") == 2 and "Delivery: " in result.stdout
+    heard = result.stdout.split("Transcript (offline:", 1)[1].split("): ", 1)[1].split("\n", 1)[0]
+
+    (summary,) = json.loads(run_cli(indexed_settings, "transcripts", "list", "--json").stdout)
+    record = json.loads(run_cli(indexed_settings, "transcripts", "export", summary["id"], "--format", "json").stdout)
+    assert [turn["answer"] for turn in record["turns"]] == [heard, corrected]
+    assert "throughput" in heard.lower()
