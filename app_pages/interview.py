@@ -1,4 +1,5 @@
-"""Interview page: start a round, answer in the chat, see each grade, get follow-ups, finish with a summary.
+"""Interview page: start a round, answer in the chat (typed, or spoken and corrected), see each grade, get
+follow-ups, finish with a summary.
 
 The transcript on screen is read back from the store on every rerun; the session remembers only which round it
 runs, which question it last showed, and answers not yet taken. Every answer carries the question it was written
@@ -29,6 +30,7 @@ from app_pages.common import (
     show_untrusted_text,
     start_loading_model,
 )
+from app_pages.speaking import answer_aloud, read_aloud
 from interviewer.answers import MAX_ANSWER_CHARS, clean_answer
 from interviewer.engine import MAX_FOCUS_CHARS, FocusMatch, Prompt, RoundOptions, Summary
 from interviewer.errors import InterviewerError, RoundNotFoundError, StaleAnswerError, StoreError
@@ -332,6 +334,7 @@ def run_round(round_id: str) -> None:
     with st.chat_message("assistant", avatar=":material/record_voice_over:"):
         st.markdown(f"**{'Follow-up' if prompt.kind == 'follow_up' else prompt.topic}**")
         show_question(prompt.kind, prompt.question)
+        read_aloud(runtime, prompt)
         if practice:
             practice_help(prompt)
     take_answers(record, prompt)
@@ -355,6 +358,7 @@ def run_round(round_id: str) -> None:
         interviewer.end(round_id)
         st.session_state.pop(SHOWN, None)
         st.rerun()
+    answer_aloud(runtime, prompt)
     st.caption(f"Answers up to {MAX_ANSWER_CHARS:,} characters.")
     give_back_refused()
     st.chat_input(

@@ -19,6 +19,7 @@ from interviewer.models import Reference
 from interviewer.offline_grader import OfflineGrader
 from interviewer.retrieval import find_reference
 from interviewer.settings import Settings
+from interviewer.speech.speaker import EndpointSpeaker, endpoint_speaker
 from interviewer.speech.transcribers import TranscriptionService, configured_transcription
 from interviewer.store import Store, open_store
 
@@ -34,6 +35,8 @@ class Runtime:
     store: Store
     interviewer: Interviewer
     transcription: TranscriptionService
+    speaker: EndpointSpeaker | None
+    """Reads questions out through the endpoint; None when the browser's own speech synthesis does."""
 
     def decoder_hint(self, question: str, question_id: str | None) -> str:
         """What the transcriber is told to expect in an answer to a question: its wording and its key points."""
@@ -71,4 +74,5 @@ def build_runtime(
     grading = GradingService(settings, OfflineGrader(embedder), breaker=breaker)
     store = open_store(settings)
     interviewer = Interviewer(settings, report.index, embedder, grading, store)
-    return Runtime(settings, embedder, report, grading, store, interviewer, configured_transcription(settings))
+    transcription = configured_transcription(settings)
+    return Runtime(settings, embedder, report, grading, store, interviewer, transcription, endpoint_speaker(settings))

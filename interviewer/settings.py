@@ -56,6 +56,7 @@ ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {
     "llm_cooldown": ("INTERVIEWER_LLM_COOLDOWN",),
     "transcriber": ("INTERVIEWER_TRANSCRIBER",),
     "transcription_model": ("INTERVIEWER_TRANSCRIPTION_MODEL",),
+    "speech_model": ("INTERVIEWER_SPEECH_MODEL",),
     "whisper_model": ("INTERVIEWER_WHISPER_MODEL",),
     "keep_recordings": ("INTERVIEWER_KEEP_RECORDINGS",),
 }
@@ -117,12 +118,13 @@ class Settings(BaseModel):
     transcription_model: str = Field(
         default="whisper-1", description="The model name the endpoint's /v1/audio/transcriptions knows."
     )
+    speech_model: str = Field(default="tts-1", description="The model name the endpoint's /v1/audio/speech knows.")
     whisper_model: Path | None = Field(
         default=None, description="A local faster-whisper model folder; default: the shipped Whisper base."
     )
     keep_recordings: bool = Field(default=True, description="Keep each spoken answer's recording with its turn.")
 
-    @field_validator("llm_model", "transcription_model")
+    @field_validator("llm_model", "transcription_model", "speech_model")
     @classmethod
     def _plain_model_name(cls, name: str) -> str:
         """The model name is shown on pages, so it may hold nothing a page could render as a link, image or HTML."""

@@ -41,6 +41,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "INTERVIEWER_DATABASE_URL",
         "INTERVIEWER_TRANSCRIBER",
         "INTERVIEWER_TRANSCRIPTION_MODEL",
+        "INTERVIEWER_SPEECH_MODEL",
         "INTERVIEWER_WHISPER_MODEL",
         "INTERVIEWER_KEEP_RECORDINGS",
     ):

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from interviewer.cli import main
-from interviewer.errors import AudioError
+from interviewer.errors import AudioError, TranscriberError
 from interviewer.settings import Settings, load_settings
 from interviewer.speech.delivery import Word, count_fillers, measure, repeated_starts
+from interviewer.speech.speaker import endpoint_speaker
 from interviewer.speech.transcribers import configured_transcription
 from interviewer.speech.whisper_model import MODEL_BYTES, is_intact, whisper_base
 
@@ -193,3 +194,34 @@ def test_an_endpoint_fault_falls_back_to_this_machine_and_says_so(
     assert transcript.transcriber.startswith("offline:")
     assert transcript.notice and "transcription endpoint was unavailable" in transcript.notice
     assert "throughput" in transcript.text.lower()
+
+
+def test_the_endpoint_reads_the_question_out_and_a_fault_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = FakeAudioEndpoint(AudioStep(body=b"ID3 an mp3", content_type="audio/mpeg"), failure(503)).start()
+    try:
+        monkeypatch.setenv("INTERVIEWER_TRANSCRIBER", "endpoint")
+        monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("INTERVIEWER_LLM_API_KEY", "sk-for-this-endpoint")
+        speaker = endpoint_speaker(load_settings())
+        assert speaker is not None
+        assert speaker.speak(BATCHING_QUESTION) == b"ID3 an mp3"
+        with pytest.raises(TranscriberError, match="HTTP 503"):
+            speaker.speak(BATCHING_QUESTION)
+    finally:
+        server.stop()
+    sent = server.requests[0]
+    assert sent.path == "/v1/audio/speech" and sent.headers["authorization"] == "Bearer sk-for-this-endpoint"
+    assert sent.json is not None and sent.json["input"] == BATCHING_QUESTION and sent.json["model"] == "tts-1"
+
+
+def test_without_an_endpoint_for_audio_the_browser_reads_questions(settings: Settings) -> None:
+    assert endpoint_speaker(settings) is None
+
+
+def test_a_question_read_by_the_browser_cannot_close_its_script() -> None:
+    from app_pages.speaking import script_string
+
+    hostile = 'What is </script><img src=x onerror=alert(1)> & "this"?\u2028'
+    literal = script_string(hostile)
+    assert "<" not in literal and ">" not in literal and "&" not in literal and "\u2028" not in literal
+    assert json.loads(literal) == hostile
