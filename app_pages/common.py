@@ -9,6 +9,7 @@ can turn into a link, an image or markup on the page; only the labels around it,
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from interviewer.grade import Grade
 from interviewer.models import Turn
 from interviewer.runtime import Runtime, build_runtime
 from interviewer.settings import Settings, load_settings
+from interviewer.speech.recordings import recording_path
 from interviewer.uploads import Indexer
 
 # Session-state keys, named once.
@@ -177,8 +179,8 @@ def show_grade(grade: Grade) -> None:
     )
 
 
-def show_turn(turn: Turn, with_grade: bool = True) -> None:
-    """One question, the answer and (optionally) its grade, as chat messages."""
+def show_turn(turn: Turn, with_grade: bool = True, recordings: Path | None = None) -> None:
+    """One question, the answer (with its recording, when spoken and kept) and, optionally, its grade and delivery."""
     label = "Follow-up" if turn.kind == "follow_up" else turn.topic
     with st.chat_message("assistant", avatar=":material/record_voice_over:"):
         st.markdown(f"**{label}**")
@@ -188,6 +190,10 @@ def show_turn(turn: Turn, with_grade: bool = True) -> None:
             st.caption("Skipped")
         else:
             show_untrusted_text(turn.answer or "")
+        if recordings is not None and (path := recording_path(recordings, turn.recording)) is not None:
+            st.audio(path.read_bytes(), format=f"audio/{path.suffix.lstrip('.')}")
     if with_grade and turn.grade is not None:
         with st.chat_message("assistant", avatar=":material/grading:"):
             show_grade(turn.grade)
+            if turn.delivery is not None:
+                st.markdown(f"**Delivery** (spoken; not part of the score): {turn.delivery.summary()}")

@@ -23,6 +23,7 @@ from app_pages.common import (
     ROUND_ID,
     SHOWN,
     UNSAVED,
+    VOICE_DRAFT,
     get_runtime,
     show_grader_status,
     show_question,
@@ -30,12 +31,12 @@ from app_pages.common import (
     show_untrusted_text,
     start_loading_model,
 )
-from app_pages.speaking import answer_aloud, read_aloud
+from app_pages.speaking import VoiceDraft, answer_aloud, read_aloud
 from interviewer.answers import MAX_ANSWER_CHARS, clean_answer
 from interviewer.engine import MAX_FOCUS_CHARS, FocusMatch, Prompt, RoundOptions, Summary
 from interviewer.errors import InterviewerError, RoundNotFoundError, StaleAnswerError, StoreError
 from interviewer.knowledge import LEVELS
-from interviewer.models import RoundRecord
+from interviewer.models import RoundRecord, SpokenAnswer
 from interviewer.wording import counted
 
 runtime = get_runtime()
@@ -47,17 +48,24 @@ PENDING_FOCUS = "interview_pending_focus"
 
 @dataclass(frozen=True)
 class Submission:
-    """An answer as sent, with the question the page showed when it was written (None: no question shown)."""
+    """An answer as sent, with the question the page showed when it was written (None: no question shown), and
+    the recording it was transcribed from when it was spoken."""
 
     text: str
     prompt: Prompt | None
+    spoken: SpokenAnswer | None = None
 
 
 def queue_answer() -> None:
-    """The answer box's callback: take the answer before anything else runs, so no rerun can drop it."""
+    """The answer box's callback: take the answer before anything else runs, so no rerun can drop it.
+
+    The answer sent after a recording was transcribed for the same question is that recording's (as corrected)."""
     text = st.session_state.get(ANSWER_BOX)
     if text is not None:
-        st.session_state.setdefault(QUEUED, []).append(Submission(text, st.session_state.get(SHOWN)))
+        shown: Prompt | None = st.session_state.get(SHOWN)
+        draft: VoiceDraft | None = st.session_state.get(VOICE_DRAFT)
+        spoken = draft.spoken(shown.position) if draft and shown else None
+        st.session_state.setdefault(QUEUED, []).append(Submission(text, shown, spoken))
 
 
 def back_to_start(notice: str) -> None:
@@ -211,13 +219,13 @@ def give_back_refused() -> None:
     show_not_saved(shown)
 
 
-def save_answer(prompt: Prompt, answer: str) -> bool:
+def save_answer(prompt: Prompt, answer: str, spoken: SpokenAnswer | None = None) -> bool:
     """Show the answer at once, grade and store it: True when saved; else the answer stays on screen with why."""
     with st.chat_message("user"):
         show_untrusted_text(answer)
     try:
         with st.spinner("Grading..."):
-            interviewer.answer(prompt, answer)
+            interviewer.answer(prompt, answer, spoken)
     except StaleAnswerError as error:
         refuse(answer, str(error))
         return False
@@ -263,7 +271,7 @@ def take_answers(record: RoundRecord, prompt: Prompt) -> None:
                 "window), so it was not saved. The current question is above.",
             )
         else:
-            saved = save_answer(prompt, submission.text)
+            saved = save_answer(prompt, submission.text, submission.spoken)
             queued.pop(0)
             if saved:
                 st.rerun()
@@ -328,7 +336,7 @@ def run_round(round_id: str) -> None:
         show_summary(interviewer.end(round_id) if not record.ended_at else interviewer.summary(round_id))
         st.subheader("Transcript")
     for turn in record.turns:
-        show_turn(turn, with_grade=practice or prompt is None)
+        show_turn(turn, with_grade=practice or prompt is None, recordings=runtime.settings.recordings_dir)
     if prompt is None:
         return
     with st.chat_message("assistant", avatar=":material/record_voice_over:"):

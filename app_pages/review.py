@@ -104,6 +104,43 @@ if not scores.empty:
     )
 
 
+def delivery_rows(records: list[RoundRecord]) -> pd.DataFrame:
+    """One row per spoken answer, oldest first: its pace and its fillers per minute of speaking."""
+    spoken = [
+        (turn.created_at, turn.delivery)
+        for record in reversed(records)  # the store lists newest first
+        for turn in record.turns
+        if turn.delivery is not None and (topic == "All topics" or turn.topic == topic)
+    ]
+    rows = [
+        {
+            "answer": number,
+            "time": when,
+            "words per minute": delivery.words_per_minute,
+            "fillers per minute": delivery.filler_words / max(delivery.speaking_s / 60, 1 / 60),
+        }
+        for number, (when, delivery) in enumerate(spoken, start=1)
+    ]
+    return pd.DataFrame(rows, columns=["answer", "time", "words per minute", "fillers per minute"])
+
+
+deliveries = delivery_rows(rounds)
+if not deliveries.empty:
+    st.markdown("**Delivery of spoken answers over time** (not part of any score)")
+    pace, fillers = st.columns(2)
+    for column, measure in ((pace, "words per minute"), (fillers, "fillers per minute")):
+        column.altair_chart(
+            alt.Chart(deliveries, height=CHART_HEIGHT)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("answer:O", title="Spoken answer, oldest first", axis=alt.Axis(labelAngle=0)),
+                y=alt.Y(f"{measure}:Q", title=measure.capitalize()),
+                tooltip=[alt.Tooltip("time:T", title="answered", format="%b %d %H:%M"), f"{measure}:Q"],
+            ),
+            width="stretch",
+        )
+
+
 def label(record: RoundRecord) -> str:
     average = f"{record.average_score:.1f}/5" if record.average_score is not None else "not graded"
     status = "" if record.ended_at else " · unfinished"
@@ -123,7 +160,7 @@ middle.download_button("Export JSON", round_json(chosen), file_name=f"round-{cho
 if right.button("Delete round"):
     st.session_state[CONFIRM_DELETE] = chosen.id
 if st.session_state.get(CONFIRM_DELETE) == chosen.id:
-    st.warning("Delete this round and its transcript for good?")
+    st.warning("Delete this round, its transcript and its recordings for good?")
     yes, no = st.columns(2)
     if yes.button("Yes, delete it", type="primary"):
         interviewer.delete_round(chosen.id)
@@ -134,4 +171,4 @@ if st.session_state.get(CONFIRM_DELETE) == chosen.id:
         st.rerun()
 
 for turn in chosen.turns:
-    show_turn(turn)
+    show_turn(turn, recordings=runtime.settings.recordings_dir)

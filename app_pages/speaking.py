@@ -17,6 +17,7 @@ import streamlit.components.v1 as components
 from app_pages.common import ANSWER_BOX, VOICE_DRAFT
 from interviewer.engine import Prompt
 from interviewer.errors import InterviewerError
+from interviewer.models import SpokenAnswer
 from interviewer.runtime import Runtime
 from interviewer.speech.transcribers import Transcript
 
@@ -27,8 +28,15 @@ class VoiceDraft:
 
     file_id: str
     position: int
+    audio: bytes
     transcript: Transcript | None
     """None when the recording could not be transcribed (the message was shown)."""
+
+    def spoken(self, position: int) -> SpokenAnswer | None:
+        """What goes with the answer sent for the question at `position`: this recording, if it was for it."""
+        if self.transcript is None or position != self.position:
+            return None
+        return SpokenAnswer(self.audio, ".wav", self.transcript.delivery)
 
 
 def script_string(text: str) -> str:
@@ -91,8 +99,9 @@ def answer_aloud(runtime: Runtime, prompt: Prompt) -> None:
         return
     draft: VoiceDraft | None = st.session_state.get(VOICE_DRAFT)
     if draft is None or (draft.file_id, draft.position) != (recording.file_id, prompt.position):
-        transcript = _transcribe(runtime, prompt, recording.getvalue())
-        draft = VoiceDraft(recording.file_id, prompt.position, transcript)
+        data = recording.getvalue()
+        transcript = _transcribe(runtime, prompt, data)
+        draft = VoiceDraft(recording.file_id, prompt.position, data, transcript)
         st.session_state[VOICE_DRAFT] = draft
         if transcript is not None:
             st.session_state[ANSWER_BOX] = transcript.text

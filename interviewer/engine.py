@@ -13,21 +13,22 @@ import copy
 import random
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from interviewer.answers import clean_answer
 from interviewer.embeddings import Embedder
-from interviewer.errors import QueryError, StaleAnswerError
+from interviewer.errors import InterviewerError, QueryError, StaleAnswerError
 from interviewer.grade import Grade
 from interviewer.grading import GradingService
 from interviewer.index import KnowledgeIndex
 from interviewer.knowledge import LEVELS, Question
-from interviewer.models import LOCAL_OWNER, FollowUp, OpenRound, Reference, RoundRecord, Turn
+from interviewer.models import LOCAL_OWNER, FollowUp, OpenRound, Reference, RoundRecord, SpokenAnswer, Turn
 from interviewer.prompts import render
 from interviewer.retrieval import rank
 from interviewer.settings import Settings
+from interviewer.speech.recordings import delete_round_recordings, discard_recording, save_recording
 from interviewer.store import Store
 from interviewer.wording import counted
 
@@ -177,8 +178,11 @@ class Interviewer:
         return self.store.unfinished_rounds(limit, owner=self.owner)
 
     def delete_round(self, round_id: str) -> bool:
-        """Delete one of the owner's rounds; False when they have none by that id."""
-        return self.store.delete_round(round_id, owner=self.owner)
+        """Delete one of the owner's rounds with its recordings; False when they have none by that id."""
+        deleted = self.store.delete_round(round_id, owner=self.owner)
+        if deleted:
+            delete_round_recordings(self.settings.recordings_dir, round_id)
+        return deleted
 
     # -- choosing questions -------------------------------------------------------------------------------
 
@@ -327,12 +331,14 @@ class Interviewer:
             text = render(self.settings.prompts_dir, template, point=missed[0].rstrip("."))
         return FollowUp(text, prompt.topic, prompt.question_id, missed)
 
-    def answer(self, prompt: Prompt, answer: str) -> Outcome:
+    def answer(self, prompt: Prompt, answer: str, spoken: SpokenAnswer | None = None) -> Outcome:
         """Grade and record an answer to the prompt; the turn is committed before this returns.
 
         What is stored is what was graded: the cleaned answer, cut to the grading limit (the grade is then flagged
         `truncated`). Sending the same answer for the same prompt again changes nothing (`saved` is False); an
         answer to a prompt the round has moved past raises StaleAnswerError and is neither graded nor saved.
+        A spoken answer (its transcript, as corrected, is `answer`) is graded the same way; its delivery figures
+        and, unless the settings say otherwise, its recording are kept with the turn.
         """
         record = self.round(prompt.round_id)
         cleaned = clean_answer(answer)
@@ -344,7 +350,19 @@ class Interviewer:
         grade = self.grading.grade(prompt.question, text, self.reference_for(prompt, record))
         if cleaned.truncated and "truncated" not in grade.flags:
             grade = grade.model_copy(update={"flags": [*grade.flags, "truncated"]})
-        return self._record(_turn(prompt, text, grade), self._follow_up(prompt, text, grade))
+        turn = _turn(prompt, text, grade)
+        follow_up = self._follow_up(prompt, text, grade)
+        if spoken is None:
+            return self._record(turn, follow_up)
+        recordings = self.settings.recordings_dir
+        kept = None
+        if self.settings.keep_recordings:
+            kept = save_recording(recordings, prompt.round_id, prompt.position, spoken.audio, spoken.suffix)
+        try:
+            return self._record(replace(turn, recording=kept, delivery=spoken.delivery), follow_up)
+        except InterviewerError:
+            discard_recording(recordings, kept)  # the turn was not saved, so neither is its recording
+            raise
 
     def skip(self, prompt: Prompt) -> Outcome:
         """Record a skipped question and move on; StaleAnswerError when the round has moved past it."""

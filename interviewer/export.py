@@ -76,6 +76,8 @@ def _turn_markdown(turn: Turn) -> list[str]:
     if turn.skipped:
         return [*lines, "_Skipped._", ""]
     lines += ["**Your answer:**", "", *_quote(turn.answer or ""), ""]
+    if turn.delivery is not None:
+        lines += [f"Delivery (spoken; not part of the score): {markdown_text(turn.delivery.summary())}", ""]
     return lines + (grade_markdown(turn.grade) if turn.grade else [])
 
 
@@ -117,6 +119,7 @@ def round_dict(record: RoundRecord) -> dict[str, object]:
                 "skipped": turn.skipped,
                 "created_at": turn.created_at,
                 "grade": turn.grade.model_dump() if turn.grade else None,
+                "delivery": turn.delivery.to_dict() if turn.delivery else None,
             }
             for turn in record.turns
         ],

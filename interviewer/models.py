@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from interviewer.grade import Grade
 from interviewer.knowledge import Question
+from interviewer.speech.delivery import Delivery
 
 TurnKind = Literal["question", "follow_up"]
 
@@ -68,11 +69,25 @@ class Turn:
     skipped: bool
     grade: Grade | None
     created_at: str
+    recording: str | None = None
+    """A spoken answer's recording, as a name under the recordings folder (None: typed, or not kept)."""
+    delivery: Delivery | None = None
+    """How a spoken answer was delivered; never part of the grade."""
 
     @property
     def score(self) -> float | None:
         """The overall score, when graded."""
         return self.grade.score if self.grade else None
+
+
+@dataclass(frozen=True)
+class SpokenAnswer:
+    """What came with an answer given aloud: the recording as sent and its delivery figures."""
+
+    audio: bytes
+    suffix: str
+    """The recording's file type, e.g. '.wav'."""
+    delivery: Delivery
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,11 @@ import streamlit as st
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.index import open_index
 from interviewer.settings import PROJECT_ROOT, Settings, default_embedding_model, load_settings
+from interviewer.speech.whisper_model import whisper_base
 from interviewer.store import SqlStore
 
-from .postgres import TEMPLATE, PostgresServer, binaries, postgres_server
-from interviewer.speech.whisper_model import whisper_base
-
 from .audio_clips import speak
+from .postgres import TEMPLATE, PostgresServer, binaries, postgres_server
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -115,6 +114,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = server.new_database()
     yield url
     server.drop_database(url)
+
+
 BATCHING_QUESTION = "How does dynamic batching work in a model server?"
 BATCHING_SPOKEN = (
     "Dynamic batching groups incoming requests into one batch on the server, so the weights are read once per "

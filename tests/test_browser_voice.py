@@ -1,6 +1,7 @@
 """Answering aloud in a real browser: Chromium's fake microphone plays an answer spoken by espeak-ng, the page
-transcribes it into the answer box, the person sends it, and the graded transcript is in the round. The question
-is read out by the browser's speech synthesis (stubbed to record what it was asked to say)."""
+transcribes it into the answer box, the person sends it, and the graded transcript is in the round with its
+delivery and recording, which Review plays back and deletes with the round. The question is read out by the
+browser's speech synthesis (stubbed to record what it was asked to say)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,19 @@ def test_a_spoken_answer_is_transcribed_corrected_and_graded_in_a_real_browser(
         expect(page.get_by_text("Transcribed: it is in the answer box")).to_be_visible()
         box.press("Enter")
         expect(page.get_by_text("Score", exact=True).first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("not part of the score").first).to_be_visible()  # the delivery line
+        (record,) = Store(indexed_settings.database_path).list_rounds()
+        (turn,) = record.turns
+        assert turn.answer == heard and turn.delivery is not None and turn.delivery.word_count >= 8
+        assert spoken == [turn.question]  # the question read out is the one asked
+        kept = indexed_settings.recordings_dir / (turn.recording or "missing")
+        assert kept.is_file() and kept.stat().st_size > 10_000
+
+        page.get_by_role("link", name="Review").click()
+        expect(page.get_by_text("Delivery of spoken answers over time")).to_be_visible(timeout=30_000)
+        expect(page.locator("audio").first).to_be_attached(timeout=30_000)  # the recording, to play back
+        page.get_by_role("button", name="Delete round").click()
+        page.get_by_role("button", name="Yes, delete it").click()
+        expect(page.get_by_text("No rounds yet")).to_be_visible(timeout=30_000)
         browser.close()
-    (record,) = Store(indexed_settings.database_path).list_rounds()
-    assert [turn.answer for turn in record.turns] == [heard]
-    assert spoken == [record.turns[0].question]  # the question read out is the one asked
+    assert not kept.exists() and not kept.parent.exists()  # the recording went with its round

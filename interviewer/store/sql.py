@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from interviewer.errors import RoundNotFoundError, StoreError
 from interviewer.grade import Grade
 from interviewer.models import FollowUp, OpenRound, RoundRecord, Turn
+from interviewer.speech.delivery import Delivery
 from interviewer.store.databases import BUSY_TIMEOUT_SECONDS, WRITE, Database, connect
 from interviewer.store.migrate import upgrade
 from interviewer.store.tables import rounds, turns
@@ -101,6 +102,8 @@ class SqlStore:
                         grader=turn.grade.grader if turn.grade else None,
                         grade=turn.grade.model_dump_json() if turn.grade else None,
                         created_at=turn.created_at,
+                        recording=turn.recording,
+                        delivery=json.dumps(turn.delivery.to_dict()) if turn.delivery else None,
                     )
                 )
         except IntegrityError:
@@ -215,6 +218,8 @@ def _turn(row: RowMapping) -> Turn:
         skipped=bool(row["skipped"]),
         grade=Grade.model_validate_json(row["grade"]) if row["grade"] else None,
         created_at=row["created_at"],
+        recording=row["recording"],
+        delivery=Delivery.from_dict(json.loads(row["delivery"])) if row["delivery"] else None,
     )
 
 

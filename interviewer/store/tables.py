@@ -3,8 +3,9 @@
 The migrations under `migrations/versions/` create and change the tables; this module only describes them for
 queries, so a change to the schema is a new migration plus the matching change here. Times are ISO 8601 text
 in UTC; a round's `started_at` is kept to the microsecond, so rounds sort newest first on every database.
-Topics, planned questions, the pending follow-up and the grade are JSON text. A round's `owner` is
-the only person who may read or write it; its turns are reached only through it.
+Topics, planned questions, the pending follow-up, the grade and a spoken answer's delivery are JSON text. A
+round's `owner` is the only person who may read or write it; its turns are reached only through it. A spoken
+answer's `recording` is a file name under the recordings folder.
 """
 
 from __future__ import annotations
@@ -43,5 +44,7 @@ turns = Table(
     Column("grader", Text),
     Column("grade", Text),
     Column("created_at", Text, nullable=False),
+    Column("recording", Text),
+    Column("delivery", Text),
     UniqueConstraint("round_id", "position"),
 )
