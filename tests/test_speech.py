@@ -225,3 +225,19 @@ def test_a_question_read_by_the_browser_cannot_close_its_script() -> None:
     literal = script_string(hostile)
     assert "<" not in literal and ">" not in literal and "&" not in literal and "\u2028" not in literal
     assert json.loads(literal) == hostile
+
+
+def test_a_server_without_word_timestamps_still_gives_the_pace(
+    spoken_answer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "batching groups requests into one batch"
+    segments = {"text": text, "duration": 6.0, "segments": [{"id": 0, "start": 1.0, "end": 4.0, "text": text}]}
+    server = FakeAudioEndpoint(AudioStep(segments)).start()
+    try:
+        monkeypatch.setenv("INTERVIEWER_TRANSCRIBER", "endpoint")
+        monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", server.base_url)
+        transcript = configured_transcription(load_settings()).transcribe(spoken_answer.read_bytes())
+    finally:
+        server.stop()
+    assert transcript.text == text and transcript.transcriber == "endpoint:whisper-1"
+    assert transcript.delivery.speaking_s == 3.0 and transcript.delivery.words_per_minute == 120.0
