@@ -240,9 +240,11 @@ def test_an_answer_from_a_tab_the_round_has_moved_past_is_not_saved_and_kept_in_
 
 
 def queue_as_sent(at: AppTest, *answers: str) -> None:
-    """Answers sent from `at` for the question it shows, not yet taken: what a burst of Enter presses leaves queued."""
+    """Answers typed and sent from `at` for the question it shows, not yet taken: what a burst of Enter presses
+    leaves queued (the page's Submission: text, the question shown, no recording)."""
     shown = at.session_state["interview_shown_prompt"]
-    at.session_state["interview_queued_answers"] = [SimpleNamespace(text=text, prompt=shown) for text in answers]
+    queued = [SimpleNamespace(text=text, prompt=shown, spoken=None) for text in answers]
+    at.session_state["interview_queued_answers"] = queued
 
 
 def test_a_burst_of_answers_for_a_question_already_answered_all_come_back_to_the_box(app_env: Settings) -> None:
