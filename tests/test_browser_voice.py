@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from interviewer.models import LOCAL_OWNER
 from interviewer.settings import Settings
-from interviewer.store import Store
+from interviewer.store import open_store
 
 from .audio_clips import speak
 from .test_browser import CHROMIUM, serve_app, start_focus_round
@@ -84,7 +85,7 @@ def test_a_spoken_answer_is_transcribed_corrected_and_graded_in_a_real_browser(
         box.press("Enter")
         expect(page.get_by_text("Score", exact=True).first).to_be_visible(timeout=60_000)
         expect(page.get_by_text("not part of the score").first).to_be_visible()  # the delivery line
-        (record,) = Store(indexed_settings.database_path).list_rounds()
+        (record,) = open_store(indexed_settings).list_rounds(owner=LOCAL_OWNER)
         (turn,) = record.turns
         assert turn.answer == heard and turn.delivery is not None and turn.delivery.word_count >= 8
         assert spoken == [turn.question]  # the question read out is the one asked
