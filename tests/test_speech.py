@@ -15,7 +15,7 @@ from interviewer.errors import AudioError, TranscriberError
 from interviewer.settings import Settings, load_settings
 from interviewer.speech.delivery import Word, count_fillers, measure, repeated_starts
 from interviewer.speech.speaker import endpoint_speaker
-from interviewer.speech.transcribers import configured_transcription
+from interviewer.speech.transcribers import HINT_WORDS, configured_transcription
 from interviewer.speech.whisper_model import MODEL_BYTES, is_intact, whisper_base
 
 from .audio_clips import long_recording, noise, silence
@@ -241,3 +241,13 @@ def test_a_server_without_word_timestamps_still_gives_the_pace(
         server.stop()
     assert transcript.text == text and transcript.transcriber == "endpoint:whisper-1"
     assert transcript.delivery.speaking_s == 3.0 and transcript.delivery.words_per_minute == 120.0
+
+
+def test_the_decoder_hint_stays_short_enough_to_leave_the_decoder_room(settings: Settings) -> None:
+    service = configured_transcription(settings)
+    long_question = "How many replicas does a ranking service need at 2,000 requests a second? " * 12
+    points = ["Little's law: 2,000 requests/s x 0.040 s = 80 requests in flight at peak"] * 10
+    assert len(service.hint(long_question, points).split()) == HINT_WORDS
+    short = service.hint(BATCHING_QUESTION, ["Groups requests into one batch"])
+    assert BATCHING_QUESTION in short and short.endswith("Groups requests into one batch")
+    assert short.startswith("Umm,")  # fillers first, which keeps the speaker's own fillers in the transcript

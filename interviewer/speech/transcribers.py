@@ -32,8 +32,10 @@ from interviewer.speech.whisper_model import whisper_base
 
 Progress = Callable[[float], None]
 """Called with the share of the recording transcribed so far, 0 to 1."""
-HINT_TERM_WORDS = 90
-"""Key-point words given to the decoder: Whisper reads at most 223 prompt tokens, the question and fillers included."""
+HINT_WORDS = 100
+"""The longest decoder hint, in words. Whisper keeps at most 223 prompt tokens and a long prompt leaves the decoder
+too little room: with a 147-word hint (a long system-design question and its key points, full of figures) a 57 s
+answer came back as its last sentence only; capped at about 100 words, whole."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,12 @@ class Transcriber(Protocol):
 
 
 def decoder_hint(prompts_dir: Path, question: str, key_points: Sequence[str]) -> str:
-    """The decoder's prompt for an answer to `question`: the question, its key points' words, a few fillers."""
-    terms = " ".join(" ".join(key_points).split()[:HINT_TERM_WORDS])
+    """The decoder's prompt for an answer to `question`: a few fillers, the question, then as many of its key
+    points' words as fit in HINT_WORDS (a question longer than that is cut too)."""
+    bare = render(prompts_dir, "transcription_hint", question=question.strip(), terms="").split()
+    if len(bare) >= HINT_WORDS:
+        return " ".join(bare[:HINT_WORDS])
+    terms = " ".join(" ".join(key_points).split()[: HINT_WORDS - len(bare)])
     return render(prompts_dir, "transcription_hint", question=question.strip(), terms=terms)
 
 
