@@ -39,11 +39,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from interviewer.models import LOCAL_OWNER
+from interviewer.models import LOCAL_OWNER, RoundRecord
 from interviewer.settings import PROJECT_ROOT
 from interviewer.store import SqlStore, Store
 
@@ -144,17 +145,28 @@ async def drive_browser(url: str, sessions: list[Session], answers: int, step_ti
 class ProtocolPage:
     """A page without a browser: sends what the page sends on a click or a message, reads the elements back."""
 
-    def __init__(self, url: str, step_timeout: float) -> None:
+    def __init__(self, url: str, step_timeout: float, cookies: Mapping[str, str] | None = None) -> None:
+        self.origin = url
         self.url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.step_timeout = step_timeout
+        self.cookies = dict(cookies or {})
+        """A signed-in person's cookies (Streamlit's `_streamlit_user` and its XSRF cookie), sent as a browser would."""
         self.page_hash = ""
         self.session_id = ""  # the server's id for this page, which its upload endpoint asks for
         self.elements: list[tuple[str, Any]] = []  # (kind, element) of the latest script run
+        self.redirect: str | None = None  # where the page was last sent (`st.login` sends it to the sign-in)
 
     async def __aenter__(self) -> ProtocolPage:
         import websockets
 
-        self.socket = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None)  # type: ignore[list-item]
+        xsrf = self.cookies.get("_streamlit_xsrf")  # the page sends it back as the second subprotocol
+        headers = {"Origin": self.origin, "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        self.socket = await websockets.connect(
+            self.url,
+            subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],  # type: ignore[list-item]
+            additional_headers=headers if self.cookies else None,
+            max_size=None,
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -199,16 +211,26 @@ class ProtocolPage:
                 scores = sum(1 for k, e in self.elements if k == "metric" and e.metric.label == "Score")
                 if arrived is None and until_scores is not None and scores >= until_scores:
                     arrived = time.perf_counter() - started
+            elif kind == "auth_redirect":
+                self.redirect = forward.auth_redirect.url
             elif kind == "script_finished" and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return arrived
 
 
-async def protocol_session(url: str, session: Session, answers: int, step_timeout: float, graded: set[str]) -> None:
-    """One person, without a browser: start a practice round, answer `answers` prompts, end the round."""
+async def protocol_session(
+    url: str,
+    session: Session,
+    answers: int,
+    step_timeout: float,
+    graded: set[str],
+    cookies: Mapping[str, str] | None = None,
+) -> None:
+    """One person, without a browser (signed in when `cookies` say so): start a practice round, answer `answers`
+    prompts, end the round."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     try:
-        async with ProtocolPage(url, step_timeout) as page:
+        async with ProtocolPage(url, step_timeout, cookies) as page:
             await page.rerun()  # the page loads
             await page.rerun(WidgetState(id=page.find("button", "Start the round").id, trigger_value=True))
             for number in range(1, answers + 1):
@@ -265,12 +287,12 @@ def prepare_home(home: Path) -> None:
     )
 
 
-def start_server(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """One `streamlit run app.py` with offline grading and the temporary home."""
-    env = {**os.environ, "INTERVIEWER_HOME": str(home), "INTERVIEWER_GRADER": "offline"}
+def start_server(home: Path, port: int, log: Path, *flags: str, **environment: str) -> subprocess.Popen[bytes]:
+    """One `streamlit run app.py` with offline grading and the temporary home (and more flags and variables)."""
+    env = {**os.environ, "INTERVIEWER_HOME": str(home), "INTERVIEWER_GRADER": "offline", **environment}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    command += ["--server.fileWatcherType", "none"]  # a deployment does not watch its source files
+    command += ["--server.fileWatcherType", "none", *flags]  # a deployment does not watch its source files
     with log.open("wb") as output:
         return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
 
@@ -287,24 +309,31 @@ def wait_healthy(url: str, timeout: float) -> None:
     raise TimeoutError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
 
 
-def check_store(store: Store, sessions: list[Session], answers: int) -> list[str]:
-    """Every session's answers in its own round, and no transcript holding another session's marker."""
+def check_store(
+    store: Store, sessions: list[Session], answers: int, owner_of: Callable[[Session], str] = lambda _: LOCAL_OWNER
+) -> list[str]:
+    """Every session's answers in its own round, filed under its own person, and no transcript holding another
+    session's marker."""
     problems = []
-    rounds = {record.id: record for record in store.list_rounds(owner=LOCAL_OWNER)}
+    rounds: dict[str, tuple[str, RoundRecord]] = {}
+    for owner in {owner_of(session) for session in sessions}:
+        rounds.update({record.id: (owner, record) for record in store.list_rounds(owner=owner)})
     for session in sessions:
         if session.error or session.round_id is None:
             continue
-        record = rounds.get(session.round_id)
-        if record is None:
+        if session.round_id not in rounds:
             problems.append(f"session {session.number}: round {session.round_id} is not in the store")
             continue
+        owner, record = rounds[session.round_id]
+        if owner != owner_of(session):
+            problems.append(f"session {session.number}: round {record.id} is filed under another person")
         found = {int(m) for turn in record.turns for m in MARKER.findall(turn.answer or "")}
         if found != {session.number}:
             problems.append(f"session {session.number}: round {record.id} holds markers {sorted(found)}")
         if len(record.turns) != answers or any(turn.grade is None for turn in record.turns):
             problems.append(f"session {session.number}: round {record.id} has {len(record.turns)} turns")
     owners: dict[int, set[str]] = {}
-    for record in rounds.values():
+    for _, record in rounds.values():
         for turn in record.turns:
             for marker in MARKER.findall(turn.answer or ""):
                 owners.setdefault(int(marker), set()).add(record.id)
