@@ -13,12 +13,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.people import current_person
 from interviewer.circuit import CircuitBreaker
+from interviewer.disclosure import Disclosure, disclosure_for
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.errors import InterviewerError
 from interviewer.export import markdown_text
 from interviewer.grade import Grade
 from interviewer.models import Turn
+from interviewer.people import Person
 from interviewer.runtime import Runtime, build_runtime
 from interviewer.settings import Settings, load_settings
 from interviewer.speech.recordings import recording_path
@@ -111,6 +114,19 @@ def get_runtime() -> Runtime:
         st.error(str(error))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+def viewer() -> Person:
+    """The person this page is for; app.py has already asked anyone not signed in to sign in."""
+    person = current_person(current_settings())
+    if person is None:
+        st.stop()
+    return person
+
+
+def disclosure(runtime: Runtime) -> Disclosure:
+    """What of the LLM endpoint the person at this page may read (everything for an admin)."""
+    return disclosure_for(viewer(), runtime.settings)
 
 
 def show_grader_status(runtime: Runtime) -> None:

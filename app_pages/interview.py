@@ -24,6 +24,7 @@ from app_pages.common import (
     SHOWN,
     UNSAVED,
     VOICE_DRAFT,
+    disclosure,
     get_runtime,
     show_grader_status,
     show_question,
@@ -41,6 +42,7 @@ from interviewer.wording import counted
 
 runtime = get_runtime()
 interviewer = runtime.interviewer
+shown_to = disclosure(runtime)
 st.title("Interview")
 PENDING_FOCUS = "interview_pending_focus"
 """A focus round waiting for the person's choice: its options and the questions that match its focus."""
@@ -132,7 +134,7 @@ def start_form() -> None:
         ramp = st.checkbox("Ramp up: easier questions first, harder ones later", key="start_ramp")
         retry_weak = st.checkbox("Prefer questions I scored low on", key="start_retry_weak")
         submitted = st.form_submit_button("Start the round", type="primary", key="start_submit")
-    st.caption(f"Grader: {runtime.grading.describe()}")
+    st.caption(f"Grader: {shown_to.text(runtime.grading.describe())}")
     if submitted:
         try:
             options = RoundOptions(tuple(topics), focus or None, count, mode, retry_weak, tuple(levels), ramp)
@@ -298,7 +300,7 @@ def practice_help(prompt: Prompt) -> None:
 def load(round_id: str) -> tuple[RoundRecord, Prompt | None] | None:
     """The round and what it asks now; None (after saying so) when the store cannot be read."""
     try:
-        return interviewer.round(round_id), interviewer.next_prompt(round_id)
+        return shown_to.round(interviewer.round(round_id)), interviewer.next_prompt(round_id)
     except RoundNotFoundError:
         back_to_start("That round was deleted (on the Review page or in another tab or window).")
     except StoreError as error:
@@ -323,7 +325,7 @@ def run_round(round_id: str) -> None:
     st.caption(
         f"Round {record.id} · {record.mode} · "
         + (f"question {prompt.number} of {prompt.total}" if prompt else "finished")
-        + f" · graded by {runtime.grading.describe()}"
+        + f" · graded by {shown_to.text(runtime.grading.describe())}"
     )
     show_grader_status(runtime)
     if prompt is None:  # the summary first, then the whole transcript with every grade

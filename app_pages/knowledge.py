@@ -1,10 +1,10 @@
-"""Knowledge page: browse and search the question bank; upload a Markdown Q&A document and index it."""
+"""Knowledge page: browse and search the question bank; an admin can upload a Markdown Q&A document to index."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import UPLOAD_JOB, get_runtime, start_loading_model, upload_indexer
+from app_pages.common import UPLOAD_JOB, get_runtime, start_loading_model, upload_indexer, viewer
 from interviewer.errors import InterviewerError
 from interviewer.knowledge import LEVELS
 from interviewer.retrieval import search
@@ -63,25 +63,31 @@ def indexing(job: IndexJob) -> None:
         st.progress(share, text=f"Indexing {job.upload.path.name}: {job.done}/{job.total or '?'} texts embedded")
 
 
-st.divider()
-st.subheader("Add a document")
-st.caption(
-    "Markdown Q&A in the format of knowledge/README.md: each question starts a line with `Q:`. "
-    f"Up to {MAX_QUESTIONS} questions; questions the bank already has are skipped."
-)
-upload = st.file_uploader("Markdown file", type=["md"], max_upload_size=MAX_BYTES // (1024 * 1024))
-if upload is not None and st.button("Validate and add", type="primary", key="knowledge_add"):
-    try:
-        added = add_upload(runtime.settings, upload.name, upload.getvalue())
-    except InterviewerError as error:
-        st.error(str(error))
-    else:
-        st.session_state[UPLOAD_JOB] = upload_indexer(runtime.settings).submit(added)
-job: IndexJob | None = st.session_state.get(UPLOAD_JOB)
-if job is not None and not job.finished:
-    indexing(job)
-elif job is not None and job.state == "done":
-    st.success(job.message)
-elif job is not None:
-    st.error(job.message)
+def add_document() -> None:
+    """Upload, validate and index a document: it changes the bank for everyone, so only admins see this."""
+    st.divider()
+    st.subheader("Add a document")
+    st.caption(
+        "Markdown Q&A in the format of knowledge/README.md: each question starts a line with `Q:`. "
+        f"Up to {MAX_QUESTIONS} questions; questions the bank already has are skipped."
+    )
+    upload = st.file_uploader("Markdown file", type=["md"], max_upload_size=MAX_BYTES // (1024 * 1024))
+    if upload is not None and st.button("Validate and add", type="primary", key="knowledge_add"):
+        try:
+            added = add_upload(runtime.settings, upload.name, upload.getvalue())
+        except InterviewerError as error:
+            st.error(str(error))
+        else:
+            st.session_state[UPLOAD_JOB] = upload_indexer(runtime.settings).submit(added)
+    job: IndexJob | None = st.session_state.get(UPLOAD_JOB)
+    if job is not None and not job.finished:
+        indexing(job)
+    elif job is not None and job.state == "done":
+        st.success(job.message)
+    elif job is not None:
+        st.error(job.message)
+
+
+if viewer().admin:
+    add_document()
 start_loading_model(runtime)

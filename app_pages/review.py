@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import CONFIRM_DELETE, get_runtime, show_turn
+from app_pages.common import CONFIRM_DELETE, disclosure, get_runtime, show_turn
 from interviewer.export import round_json, round_markdown
 from interviewer.knowledge import LEVELS
 from interviewer.models import RoundRecord
@@ -16,6 +16,7 @@ CHART_HEIGHT = 240
 
 runtime = get_runtime()
 interviewer = runtime.interviewer
+shown_to = disclosure(runtime)
 st.title("Review")
 
 all_rounds = interviewer.rounds()
@@ -25,7 +26,7 @@ if not all_rounds:
 
 topics = sorted({turn.topic for record in all_rounds for turn in record.turns})
 topic = st.selectbox("Topic", ["All topics", *topics])
-rounds = interviewer.rounds(None if topic == "All topics" else topic)
+rounds = [shown_to.round(record) for record in interviewer.rounds(None if topic == "All topics" else topic)]
 
 
 NO_LEVEL = "no level"

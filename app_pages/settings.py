@@ -1,4 +1,4 @@
-"""Settings page: grader mode and the LLM endpoint; the API key is write-only and never shown back.
+"""Settings page (admins only): grader mode and the LLM endpoint; the API key is write-only and never shown back.
 
 A saved key belongs to the endpoint saved with it: saving another endpoint without a key drops the old one.
 """
@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import SAVED_FLASH, current_settings, get_runtime, show_grader_status, show_untrusted_text
+from app_pages.common import (
+    SAVED_FLASH,
+    current_settings,
+    get_runtime,
+    show_grader_status,
+    show_untrusted_text,
+    viewer,
+)
+from app_pages.people import require_admin
 from interviewer.errors import InterviewerError
 from interviewer.llm_grader import LLMGrader, llm_configured
 from interviewer.settings import save_settings_file
 
+require_admin(viewer())  # app.py lists this page for admins only; its address alone must not open it either
 settings = current_settings()
 st.title("Settings")
 st.caption(

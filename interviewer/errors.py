@@ -41,6 +41,10 @@ class RoundNotFoundError(StoreError):
     """The round is not in the store (deleted, or never there)."""
 
 
+class SignInError(InterviewerError):
+    """A sign-in that cannot be used to tell people apart (the provider left out who they are)."""
+
+
 class StaleAnswerError(InterviewerError):
     """An answer was written for a question the round has moved past (another tab or process answered it)."""
 

@@ -37,9 +37,12 @@ OPENAI_ENDPOINT = "https://api.openai.com/v1"
 
 GraderMode = Literal["auto", "llm", "offline"]
 TranscriberMode = Literal["offline", "endpoint"]
+AppMode = Literal["local", "team"]
 
 # Environment variables, by setting. The first one that is set wins.
 ENVIRONMENT_NAMES: dict[str, tuple[str, ...]] = {
+    "mode": ("INTERVIEWER_MODE",),
+    "admins": ("INTERVIEWER_ADMINS",),
     "home": ("INTERVIEWER_HOME",),
     "knowledge_dir": ("INTERVIEWER_KNOWLEDGE_DIR",),
     "prompts_dir": ("INTERVIEWER_PROMPTS_DIR",),
@@ -81,6 +84,14 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    mode: AppMode = Field(
+        default="local",
+        description="local: one person on this machine, no sign-in; team: everyone signs in and sees their own rounds.",
+    )
+    admins: tuple[str, ...] = Field(
+        default=(),
+        description="Team mode: who may change settings and add documents (verified emails or owner ids).",
+    )
     home: Path = Field(default=PROJECT_ROOT / ".interviewer", description="Where all state lives.")
     knowledge_dir: Path = Field(default=PROJECT_ROOT / "knowledge", description="Markdown Q&A documents.")
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Prompt templates.")
@@ -123,6 +134,14 @@ class Settings(BaseModel):
         default=None, description="A local faster-whisper model folder; default: the shipped Whisper base."
     )
     keep_recordings: bool = Field(default=True, description="Keep each spoken answer's recording with its turn.")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _listed_admins(cls, admins: object) -> object:
+        """An environment variable lists admins separated by commas; a TOML file may give a list."""
+        if isinstance(admins, str):
+            return tuple(name.strip() for name in admins.split(",") if name.strip())
+        return admins
 
     @field_validator("llm_model", "transcription_model", "speech_model")
     @classmethod

@@ -43,6 +43,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "INTERVIEWER_SPEECH_MODEL",
         "INTERVIEWER_WHISPER_MODEL",
         "INTERVIEWER_KEEP_RECORDINGS",
+        "INTERVIEWER_MODE",
+        "INTERVIEWER_ADMINS",
     ):
         monkeypatch.delenv(name, raising=False)
     return home
