@@ -8,7 +8,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 PORT ?= 8501
 
-.PHONY: install index run test lint fmt bench browser postgres speech load clean
+OIDC := tests/oidc
+OIDC_STAMP := $(OIDC)/node_modules/.installed
+
+.PHONY: install index run test lint fmt bench browser postgres speech oidc load clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +50,17 @@ speech:
 		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends espeak-ng; }
 
-test: lint browser postgres speech
+# The test OpenID Connect provider (node-oidc-provider, pinned by tests/oidc/package-lock.json) for sign-in tests.
+$(OIDC_STAMP): $(OIDC)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; }
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+oidc: $(OIDC_STAMP)
+
+test: lint browser postgres speech oidc
 	$(PY) -m pytest
 
 fmt: install
@@ -67,4 +80,4 @@ load: install browser
 	$(PY) -m bench.load --driver browser
 
 clean:
-	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache
+	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache $(OIDC)/node_modules

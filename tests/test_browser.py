@@ -52,9 +52,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(settings: Settings, tmp_path: Path, **environment: str) -> Iterator[str]:
-    """A `streamlit run` of the app on a free port, with the test's home, knowledge copy and `environment`."""
-    port = free_port()
+def serve_app(
+    settings: Settings, tmp_path: Path, port: int | None = None, flags: tuple[str, ...] = (), **environment: str
+) -> Iterator[str]:
+    """A `streamlit run` of the app on `port` (a free one by default) with the test's home, knowledge copy,
+    `environment` and more command-line `flags`."""
+    port = port or free_port()
     env = {
         **os.environ,
         "INTERVIEWER_HOME": str(settings.home),
@@ -63,7 +66,18 @@ def serve_app(settings: Settings, tmp_path: Path, **environment: str) -> Iterato
     }
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            *flags,
+        ],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log,
