@@ -6,6 +6,11 @@ with headless Chromium. Each figure ends when the page shows the thing, checked 
 (Playwright's `expect` re-checks at steps of up to 500 ms, too coarse for these targets). Warm rounds are timed twice:
 in a tab of a browser that has seen the app before (its scripts cached, as for someone practising daily) and in
 a fresh browser profile (a first visit). Figures go to docs/BENCHMARKS.md.
+
+`--team` times team mode instead, beside local mode in the same run: two `streamlit run` servers on the same
+built index, one local and one in team mode signing people in at the test OpenID Connect provider
+(tests/oidc, `make oidc`). After one sign-in, rounds in new tabs of that browser profile alternate between the
+two servers, so both see the same load; the ratio of their medians is the cost of team mode.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -27,6 +33,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.index import open_index
 from interviewer.settings import PROJECT_ROOT, load_settings
+from tests.oidc_provider import oidc_provider, sign_in
 
 ANSWER = (
     "Dynamic batching groups concurrent requests into one batch to raise throughput; a maximum batch size and a "
@@ -119,11 +126,69 @@ def streamlit_pid(make: subprocess.Popen) -> int:
     raise SystemExit("make run did not start streamlit")
 
 
+def serve(home: Path, port: int, *flags: str, **environment: str) -> subprocess.Popen:
+    """`streamlit run app.py` on `port`, grading offline with the index in `home`."""
+    env = {**os.environ, "INTERVIEWER_HOME": str(home), "INTERVIEWER_GRADER": "offline", **environment}
+    command = ["-m", "streamlit", "run", "app.py", "--server.port", str(port), *flags]
+    return subprocess.Popen(
+        [sys.executable, *command],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def team_main(rounds: int) -> None:
+    """Page + Start to the first question in team mode after sign-in, beside local mode in the same run."""
+    settings = load_settings()
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "home"
+        open_index(settings.knowledge_dir, home / "index", SentenceTransformerEmbedder(settings.embedding_model))
+        local_port, team_port, provider_port = free_port(), free_port(), free_port()
+        local_url, team_url = f"http://127.0.0.1:{local_port}", f"http://127.0.0.1:{team_port}"
+        with oidc_provider(provider_port, f"{team_url}/oauth2callback", Path(scratch) / "oidc.log") as provider:
+            secrets_file = Path(scratch) / "secrets.toml"
+            secrets_file.write_text(provider.secrets_toml(f"{team_url}/oauth2callback"))
+            servers = [
+                serve(home, local_port),
+                serve(home, team_port, "--secrets.files", str(secrets_file), INTERVIEWER_MODE="team"),
+            ]
+            try:
+                for url in (local_url, team_url):
+                    wait_healthy(url, time.monotonic() + 120)
+                with sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
+                    local, team = browser.new_context(), browser.new_context()
+                    signing_in = team.new_page()
+                    sign_in(signing_in, team_url, provider.issuer, "ann")
+                    signing_in.close()
+                    one_round(local.new_page(), local_url)  # the visits that load the model and fill the caches
+                    one_round(team.new_page(), team_url)
+                    timings: dict[str, list[tuple[float, float, float]]] = {"local": [], "team": []}
+                    for _ in range(rounds):
+                        timings["local"].append(one_round(local.new_page(), local_url))
+                        timings["team"].append(one_round(team.new_page(), team_url))
+                    browser.close()
+            finally:
+                for server in servers:
+                    server.terminate()
+                    server.wait(timeout=30)
+    report("local mode, returning visitor", timings["local"])
+    report("team mode, signed in, returning visitor", timings["team"])
+    medians = {mode: statistics.median(t[0] + t[1] for t in rows) for mode, rows in timings.items()}
+    print(f"page + Start to question, team / local: {medians['team'] / medians['local']:.2f}")
+
+
 def main() -> None:
     """Print every figure of the app benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="warm rounds to time, per kind of visit")
+    parser.add_argument("--team", action="store_true", help="team mode after sign-in, beside local mode")
     args = parser.parse_args()
+    if args.team:
+        team_main(args.rounds)
+        return
     settings = load_settings()
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch) / "home"

@@ -1,4 +1,5 @@
-"""The test OpenID Connect provider (tests/oidc/provider.mjs, node-oidc-provider) and the app's [auth] secrets for it.
+"""The test OpenID Connect provider (tests/oidc/provider.mjs, node-oidc-provider), the app's [auth] secrets for it,
+and signing in at it in a browser; the browser tests and `bench.app --team` use them.
 
 `make test` runs `npm ci` in tests/oidc; without node or the installed package a test that signs in is skipped on
 a developer machine and fails under CI. The client secret and cookie keys are made for each run and never printed.
@@ -15,8 +16,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 OIDC_DIR = Path(__file__).parent / "oidc"
 READY_WITHIN = 30.0
@@ -60,7 +65,6 @@ def require_provider() -> None:
 @contextlib.contextmanager
 def oidc_provider(port: int, redirect_uri: str, log: Path) -> Iterator[Provider]:
     """Run the provider on `port` with a client for `redirect_uri` until the block ends; its output goes to `log`."""
-    require_provider()
     provider = Provider(f"http://127.0.0.1:{port}", "interview-coach", secrets.token_urlsafe(24))
     env = {
         **os.environ,
@@ -87,8 +91,19 @@ def oidc_provider(port: int, redirect_uri: str, log: Path) -> Iterator[Provider]
     threading.Thread(target=follow, daemon=True).start()
     try:
         if not ready.wait(READY_WITHIN):
-            pytest.fail("the test OpenID Connect provider did not start:\n" + log.read_text())
+            raise RuntimeError("the test OpenID Connect provider did not start:\n" + log.read_text())
         yield provider
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def sign_in(page: Page, app_url: str, issuer: str, name: str, timeout_ms: float = 60_000) -> None:
+    """Open the app in `page` and sign in at the provider as `name`; returns once the app greets them."""
+    page.goto(app_url)
+    page.get_by_role("button", name="Sign in").click(timeout=timeout_ms)
+    page.wait_for_url(f"{issuer}/interaction/**", timeout=timeout_ms)
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill("any password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {name}").wait_for(timeout=timeout_ms)

@@ -15,7 +15,7 @@ import pytest
 
 from interviewer.settings import Settings
 
-from .oidc_provider import oidc_provider
+from .oidc_provider import oidc_provider, require_provider, sign_in
 from .test_browser import ANSWER, CHROMIUM, free_port, serve_app, start_focus_round
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class TeamApp:
 @pytest.fixture
 def team_app(indexed_settings: Settings, tmp_path: Path) -> Iterator[TeamApp]:
     """The app in team mode, signing people in at the test provider; boss@example.test is its admin."""
+    require_provider()
     app_port, provider_port = free_port(), free_port()
     redirect_uri = f"http://127.0.0.1:{app_port}/oauth2callback"
     with oidc_provider(provider_port, redirect_uri, tmp_path / "oidc.log") as provider:
@@ -52,18 +53,10 @@ def team_app(indexed_settings: Settings, tmp_path: Path) -> Iterator[TeamApp]:
             yield TeamApp(url, provider.issuer)
 
 
-def sign_in(browser: Browser, app: TeamApp, name: str) -> Page:
+def signed_in(browser: Browser, app: TeamApp, name: str) -> Page:
     """A new browser context (its own cookies) signed in as `name` at the provider; on the Interview page."""
-    from playwright.sync_api import expect
-
     page = browser.new_context(viewport={"width": 1100, "height": 1400}).new_page()
-    page.goto(app.url)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{app.issuer}/interaction/**", timeout=WAIT_MS)
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill("any password")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible(timeout=WAIT_MS)
+    sign_in(page, app.url, app.issuer, name, timeout_ms=WAIT_MS)
     return page
 
 
@@ -80,7 +73,7 @@ def test_members_sign_in_only_admins_reach_settings_and_signing_out_ends_access(
         expect(outsider.get_by_role("button", name="Sign in")).to_be_visible(timeout=WAIT_MS)
         expect(outsider.get_by_text("Scores over time")).to_have_count(0)
 
-        ann = sign_in(browser, team_app, "ann")
+        ann = signed_in(browser, team_app, "ann")
         start_focus_round(ann, "dynamic batching in a model server")
         box = ann.get_by_placeholder("Your answer")
         box.fill(ANSWER)
@@ -95,7 +88,7 @@ def test_members_sign_in_only_admins_reach_settings_and_signing_out_ends_access(
         expect(ann.get_by_label("Endpoint (OpenAI-compatible base URL)")).to_have_count(0)
         ann.goto(team_app.url)  # away from Streamlit's "page not found" dialog
 
-        boss = sign_in(browser, team_app, "boss")
+        boss = signed_in(browser, team_app, "boss")
         boss.get_by_role("link", name="Settings").click()
         expect(boss.get_by_label("Endpoint (OpenAI-compatible base URL)")).to_be_visible(timeout=WAIT_MS)
 
