@@ -31,6 +31,7 @@ from app_pages.common import (
     show_turn,
     show_untrusted_text,
     start_loading_model,
+    viewer,
 )
 from app_pages.speaking import VoiceDraft, answer_aloud, read_aloud
 from interviewer.answers import MAX_ANSWER_CHARS, clean_answer
@@ -41,7 +42,7 @@ from interviewer.models import RoundRecord, SpokenAnswer
 from interviewer.wording import counted
 
 runtime = get_runtime()
-interviewer = runtime.interviewer
+interviewer = runtime.interviewer.for_owner(viewer().owner)  # this person's rounds, and only theirs
 shown_to = disclosure(runtime)
 st.title("Interview")
 PENDING_FOCUS = "interview_pending_focus"

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import CONFIRM_DELETE, disclosure, get_runtime, show_turn
+from app_pages.common import CONFIRM_DELETE, disclosure, get_runtime, show_turn, viewer
 from interviewer.export import round_json, round_markdown
 from interviewer.knowledge import LEVELS
 from interviewer.models import RoundRecord
@@ -15,7 +15,7 @@ from interviewer.wording import counted
 CHART_HEIGHT = 240
 
 runtime = get_runtime()
-interviewer = runtime.interviewer
+interviewer = runtime.interviewer.for_owner(viewer().owner)  # this person's rounds, and only theirs
 shown_to = disclosure(runtime)
 st.title("Review")
 

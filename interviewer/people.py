@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interviewer.errors import SignInError
-
-LOCAL_OWNER = "local"
-"""The owner of every round in local mode, where one person uses the app on their own machine."""
+from interviewer.models import LOCAL_OWNER
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from interviewer.settings import PROJECT_ROOT, Settings, load_settings
-from interviewer.store import Store
+from interviewer.store import open_store
 
 from .test_app import FOCUS, PARTIAL, answer, start_round, texts
 
@@ -48,8 +48,7 @@ def test_without_sign_in_settings_the_page_says_what_to_configure(team: Settings
 
 
 def test_nobody_sees_a_round_or_a_page_before_signing_in(team: Settings) -> None:
-    store = Store(team.database_path)
-    store.create_round("practice", ["PyTorch"], None, ["q1"])
+    open_store(team).create_round("practice", ["PyTorch"], None, ["q1"], owner=f"{ISSUER}#ann")
     at = session(None)
     assert [button.label for button in at.button] == ["Sign in"]
     assert not at.selectbox and not at.chat_input and "Resume" not in texts(at)
@@ -101,3 +100,20 @@ def test_a_member_never_reads_the_endpoint_model_or_key_even_when_it_fails(
     for detail in ("127.0.0.1:9", "acme-70b", "sk-team-secret"):
         assert detail not in page  # ...without the endpoint's details
     assert "acme-70b" in texts(session(ADMIN))  # an admin reads which model grades
+
+
+def test_each_person_sees_resumes_and_reviews_only_their_own_rounds(team: Settings) -> None:
+    ann = session(MEMBER)
+    start_round(ann, count=2, focus=FOCUS)
+    answer(ann, PARTIAL)
+    bob = session({**MEMBER, "sub": "bob", "email": "bob@example.org", "name": "Bob"})
+    assert not [button for button in bob.button if button.label.startswith("Resume round")]
+    bob.switch_page("app_pages/review.py").run()
+    assert "No rounds yet" in bob.info[0].value
+    boss = session(ADMIN)  # an admin runs the app, not other people's practice
+    boss.switch_page("app_pages/review.py").run()
+    assert "No rounds yet" in boss.info[0].value
+    again = session(MEMBER)  # Ann, in a new session, finds her round to resume and on the Review page
+    assert [button for button in again.button if button.label.startswith("Resume round")]
+    again.switch_page("app_pages/review.py").run()
+    assert PARTIAL in texts(again)

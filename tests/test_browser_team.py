@@ -1,7 +1,8 @@
 """Team mode in a real browser, signed in through a real OpenID Connect provider on loopback (node-oidc-provider).
 
-Two people sign in, in two browser contexts (two browsers, as far as cookies go): one member, one admin named in
-INTERVIEWER_ADMINS. The member cannot reach Settings or the upload; signing out ends access.
+People sign in in their own browser contexts (separate browsers, as far as cookies go): two members, each of whom
+sees only their own rounds, and an admin named in INTERVIEWER_ADMINS. A member cannot reach Settings or the
+upload; signing out ends access.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 WAIT_MS = 60_000
+BOB_ANSWER = "Bob's own words: batching trades a little latency per request for throughput on the accelerator."
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,28 @@ def signed_in(browser: Browser, app: TeamApp, name: str) -> Page:
     return page
 
 
-def test_members_sign_in_only_admins_reach_settings_and_signing_out_ends_access(team_app: TeamApp) -> None:
+def answer_a_question(page: Page, text: str) -> None:
+    """Start a round and answer its first question; returns once the grade is shown."""
+    from playwright.sync_api import expect
+
+    start_focus_round(page, "dynamic batching in a model server")
+    box = page.get_by_placeholder("Your answer")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.get_by_text("Score", exact=True).first).to_be_visible(timeout=WAIT_MS)
+
+
+def review(page: Page, app: TeamApp) -> None:
+    """Open the Review page and wait until it is drawn (with rounds or without)."""
+    from playwright.sync_api import expect
+
+    page.goto(app.url + "/review")
+    expect(page.get_by_text("Scores over time").or_(page.get_by_text("No rounds yet"))).to_be_visible(timeout=WAIT_MS)
+
+
+def test_people_sign_in_and_see_only_their_own_rounds_only_admins_reach_settings_signing_out_ends_access(
+    team_app: TeamApp,
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -74,11 +97,15 @@ def test_members_sign_in_only_admins_reach_settings_and_signing_out_ends_access(
         expect(outsider.get_by_text("Scores over time")).to_have_count(0)
 
         ann = signed_in(browser, team_app, "ann")
-        start_focus_round(ann, "dynamic batching in a model server")
-        box = ann.get_by_placeholder("Your answer")
-        box.fill(ANSWER)
-        box.press("Enter")
-        expect(ann.get_by_text("Score", exact=True).first).to_be_visible(timeout=WAIT_MS)
+        answer_a_question(ann, ANSWER)
+        bob = signed_in(browser, team_app, "bob")
+        expect(bob.get_by_role("button", name="Start the round")).to_be_visible(timeout=WAIT_MS)
+        expect(bob.get_by_role("button", name="Resume round")).to_have_count(0)  # Ann's round is not his
+        answer_a_question(bob, BOB_ANSWER)
+        for page, own, other in ((ann, ANSWER, BOB_ANSWER), (bob, BOB_ANSWER, ANSWER)):
+            review(page, team_app)
+            expect(page.get_by_text(own[:40]).first).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text(other[:40])).to_have_count(0)
         expect(ann.get_by_role("link", name="Settings")).to_have_count(0)
         ann.get_by_role("link", name="Knowledge").click()
         expect(ann.get_by_text("Browse a topic")).to_be_visible(timeout=WAIT_MS)
