@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_pages.common import ANSWER_BOX, VOICE_DRAFT
+from app_pages.common import ANSWER_BOX, VOICE_DRAFT, disclosure
 from interviewer.engine import Prompt
 from interviewer.errors import InterviewerError
 from interviewer.models import SpokenAnswer
@@ -67,7 +67,7 @@ def read_aloud(runtime: Runtime, prompt: Prompt) -> None:
             with st.spinner("Asking the endpoint to read it..."):
                 audio = runtime.speaker.speak(prompt.question)
         except InterviewerError as error:
-            st.warning(f"{error}; the browser reads it instead.")
+            st.warning(f"{disclosure(runtime).text(str(error))}; the browser reads it instead.")
             components.html(BROWSER_READER.format(text=script_string(prompt.question)), height=42)
         else:
             st.audio(audio, format="audio/mpeg", autoplay=True)
@@ -75,14 +75,15 @@ def read_aloud(runtime: Runtime, prompt: Prompt) -> None:
 
 def _transcribe(runtime: Runtime, prompt: Prompt, data: bytes) -> Transcript | None:
     """The recording's transcript, with progress while it runs; None after saying why it could not be had."""
-    bar = st.progress(0.0, text=f"Transcribing your answer {runtime.transcription.describe()}...")
+    shown_to = disclosure(runtime)  # endpoint details are for admins only
+    bar = st.progress(0.0, text=f"Transcribing your answer {shown_to.text(runtime.transcription.describe())}...")
     try:
         hint = runtime.decoder_hint(prompt.question, prompt.question_id)
         return runtime.transcription.transcribe(
             data, hint, lambda share: bar.progress(share, text=f"Transcribing your answer: {share:.0%}")
         )
     except InterviewerError as error:
-        st.error(f"{error} Nothing in the answer box was changed.")
+        st.error(f"{shown_to.text(str(error))} Nothing in the answer box was changed.")
         return None
     finally:
         bar.empty()
@@ -107,5 +108,5 @@ def answer_aloud(runtime: Runtime, prompt: Prompt) -> None:
             st.session_state[ANSWER_BOX] = transcript.text
     if draft.transcript is not None:
         if draft.transcript.notice:
-            st.warning(draft.transcript.notice, icon=":material/info:")
+            st.warning(disclosure(runtime).text(draft.transcript.notice), icon=":material/info:")
         st.caption(f"Transcribed: it is in the answer box to correct and send. {draft.transcript.delivery.summary()}")

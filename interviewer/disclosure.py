@@ -1,9 +1,10 @@
 """What a person may read about the LLM endpoint: an admin everything, anyone else nothing that names it.
 
-In team mode the endpoint's address, its host, the model name and the key are the admins' business: they cost
-money and may sit on a private network. They can reach a page through a grader's name (`llm:<model>`), the
-grader description, and a grade's notice, which quotes the endpoint's error. So every such text goes through
-`Disclosure.text` before a non-admin sees it, on screen and in exports alike; nothing else is withheld.
+In team mode the endpoint's address, its host, the model names (grading, transcription, speech) and the key are
+the admins' business: they cost money and may sit on a private network. They can reach a page through a grader's
+name (`llm:<model>`), the grader and transcriber descriptions, a grade's or transcript's notice and an endpoint's
+error. So every such text goes through `Disclosure.text` before a non-admin sees it, on screen and in exports
+alike; nothing else is withheld.
 """
 
 from __future__ import annotations
@@ -70,8 +71,7 @@ def disclosure_for(person: Person, settings: Settings) -> Disclosure:
     patterns += [(_word(detail), word) for detail, word in details if detail]
     if address.port:  # as a client library's error spells it: "host='10.0.0.5', port=8000"
         patterns.append((re.compile(rf"\bport\s*=\s*{address.port}\b"), "port=[hidden]"))
-    patterns += [  # "llm:gpt-4o-mini" reads "llm"; the bare name "the model"
-        (re.compile(rf"\bllm:{re.escape(settings.llm_model)}(?![\w-])"), "llm"),
-        (_word(settings.llm_model), "the model"),
-    ]
+    patterns.append((re.compile(rf"\bllm:{re.escape(settings.llm_model)}(?![\w-])"), "llm"))  # "llm:gpt-4o" reads "llm"
+    models = (settings.llm_model, settings.transcription_model, settings.speech_model)
+    patterns += [(_word(model), "the model") for model in sorted(set(models), key=len, reverse=True)]
     return Disclosure(tuple(patterns))

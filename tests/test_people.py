@@ -80,6 +80,14 @@ def test_a_non_admin_reads_no_address_host_model_or_key() -> None:
     assert disclosure_for(Person("x#2", "Boss", admin=True), settings).text(NOTICE) == NOTICE
 
 
+def test_a_non_admin_reads_no_transcription_or_speech_model_either() -> None:
+    settings = load_settings(transcription_model="acme-whisper", speech_model="acme-voice")
+    hidden = disclosure_for(Person("x#1", "Ann", admin=False), settings).text(
+        "with acme-whisper at the endpoint; acme-voice refused"
+    )
+    assert hidden == "with the model at the endpoint; the model refused"
+
+
 def test_a_short_model_name_is_hidden_as_a_word_not_inside_other_words() -> None:
     settings = load_settings(llm_base_url=ENDPOINT, llm_model="m")
     hidden = disclosure_for(Person("x#1", "Ann", admin=False), settings).text("llm:m timed out; m is slow, my friend")
