@@ -74,10 +74,12 @@ bench: install browser
 	$(PY) -m bench.app
 	$(PY) -m bench.uploads
 
-# Twenty sessions at once against one `streamlit run` (protocol clients, then browser pages); docs/RELIABILITY.md.
-load: install browser
+# Twenty sessions at once against one `streamlit run` (protocol clients, then browser pages), then forty signed-in
+# people across two replicas on one PostgreSQL beside one replica (bench/load_team.py); docs/RELIABILITY.md.
+load: install browser postgres oidc
 	$(PY) -m bench.load --driver protocol
 	$(PY) -m bench.load --driver browser
+	$(PY) -m bench.load_team
 
 clean:
 	rm -rf $(VENV) .interviewer .pytest_cache .ruff_cache $(OIDC)/node_modules

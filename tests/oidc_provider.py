@@ -64,7 +64,8 @@ def require_provider() -> None:
 
 @contextlib.contextmanager
 def oidc_provider(port: int, redirect_uri: str, log: Path) -> Iterator[Provider]:
-    """Run the provider on `port` with a client for `redirect_uri` until the block ends; its output goes to `log`."""
+    """Run the provider on `port` with a client for `redirect_uri` (several: separated by spaces) until the block
+    ends; its output goes to `log`."""
     provider = Provider(f"http://127.0.0.1:{port}", "interview-coach", secrets.token_urlsafe(24))
     env = {
         **os.environ,

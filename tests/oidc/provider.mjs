@@ -6,7 +6,8 @@
 // from other hosts. Everything secret (client secret, cookie keys, signing key) is made for this run by the
 // caller or here, and printed nowhere.
 //
-// Environment: OIDC_PORT, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI, OIDC_COOKIE_KEY.
+// Environment: OIDC_PORT, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI (several: separated by spaces,
+// one per app replica), OIDC_COOKIE_KEY.
 // Prints one line, "ready <issuer>", once it accepts connections.
 
 import { generateKeyPairSync } from 'node:crypto';
@@ -31,8 +32,8 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: env('OIDC_CLIENT_ID'),
     client_secret: env('OIDC_CLIENT_SECRET'),
-    redirect_uris: [env('OIDC_REDIRECT_URI')],
-    post_logout_redirect_uris: [env('OIDC_REDIRECT_URI')],
+    redirect_uris: env('OIDC_REDIRECT_URI').split(' '),
+    post_logout_redirect_uris: env('OIDC_REDIRECT_URI').split(' '),
   }],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   // Streamlit keeps the ID token's claims (Authlib does not call userinfo), so the token carries them.
