@@ -45,8 +45,7 @@ runtime = get_runtime()
 interviewer = runtime.interviewer.for_owner(viewer().owner)  # this person's rounds, and only theirs
 shown_to = disclosure(runtime)
 st.title("Interview")
-PENDING_FOCUS = "interview_pending_focus"
-"""A focus round waiting for the person's choice: its options and the questions that match its focus."""
+PENDING_FOCUS = "interview_pending_focus"  # a focus round waiting for the person's choice: options and matches
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from interviewer.knowledge import LEVELS
 from interviewer.retrieval import search
 from interviewer.uploads import MAX_BYTES, MAX_QUESTIONS, IndexJob, add_upload
 
-WEAK_MATCH = 0.3
-"""Below this similarity the best passage is not about the query."""
+WEAK_MATCH = 0.3  # below this similarity the best passage is not about the query
 
 runtime = get_runtime()
 index = runtime.report.index

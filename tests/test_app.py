@@ -57,6 +57,13 @@ def texts(at: AppTest) -> str:
     return "\n".join(element.value for kind in ("markdown", "text", "caption") for element in at.get(kind))
 
 
+def test_no_page_draws_its_own_source_text(app_env: Settings) -> None:
+    at = new_session()  # Streamlit draws a page's bare string expressions ("magic"): none may reach the person
+    assert "waiting for the person's choice" not in texts(at)
+    at.switch_page("app_pages/knowledge.py").run()
+    assert not at.exception and "not about the query" not in texts(at)
+
+
 def test_a_practice_round_from_start_to_review(app_env: Settings) -> None:
     at = new_session()
     start_round(at, count=2)
