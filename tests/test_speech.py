@@ -3,6 +3,7 @@ the endpoint transcriber over real HTTP with its fallback, and the shipped model
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -139,8 +140,21 @@ def test_a_damaged_model_is_joined_again(tmp_path: Path) -> None:
 # -- an endpoint -------------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def audio_endpoint(monkeypatch: pytest.MonkeyPatch, *steps: AudioStep) -> Iterator[FakeAudioEndpoint]:
+    """A fake audio endpoint playing `steps`, chosen for transcription by the settings, stopped afterwards."""
+    server = FakeAudioEndpoint(*steps).start()
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIBER", "endpoint")
+    monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", server.base_url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def endpoint() -> Iterator[FakeAudioEndpoint]:
+    """A fake audio endpoint that each test chooses in its own way (environment or settings file)."""
     server = FakeAudioEndpoint(AudioStep(verbose_transcription("batching groups requests um into one batch", 3.0)))
     yield server.start()
     server.stop()
@@ -184,31 +198,22 @@ def test_a_key_given_for_another_endpoint_is_not_sent_to_the_transcription_endpo
 def test_an_endpoint_fault_falls_back_to_this_machine_and_says_so(
     fault: AudioStep, speech_env: Path, spoken_answer: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = FakeAudioEndpoint(fault).start()
-    try:
-        monkeypatch.setenv("INTERVIEWER_TRANSCRIBER", "endpoint")
-        monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", server.base_url)
+    with audio_endpoint(monkeypatch, fault):
         transcript = configured_transcription(load_settings()).transcribe(spoken_answer.read_bytes())
-    finally:
-        server.stop()
     assert transcript.transcriber.startswith("offline:")
     assert transcript.notice and "transcription endpoint was unavailable" in transcript.notice
     assert "throughput" in transcript.text.lower()
 
 
 def test_the_endpoint_reads_the_question_out_and_a_fault_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    server = FakeAudioEndpoint(AudioStep(body=b"ID3 an mp3", content_type="audio/mpeg"), failure(503)).start()
-    try:
-        monkeypatch.setenv("INTERVIEWER_TRANSCRIBER", "endpoint")
-        monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", server.base_url)
+    mp3 = AudioStep(body=b"ID3 an mp3", content_type="audio/mpeg")
+    with audio_endpoint(monkeypatch, mp3, failure(503)) as server:
         monkeypatch.setenv("INTERVIEWER_LLM_API_KEY", "sk-for-this-endpoint")
         speaker = endpoint_speaker(load_settings())
         assert speaker is not None
         assert speaker.speak(BATCHING_QUESTION) == b"ID3 an mp3"
         with pytest.raises(TranscriberError, match="HTTP 503"):
             speaker.speak(BATCHING_QUESTION)
-    finally:
-        server.stop()
     sent = server.requests[0]
     assert sent.path == "/v1/audio/speech" and sent.headers["authorization"] == "Bearer sk-for-this-endpoint"
     assert sent.json is not None and sent.json["input"] == BATCHING_QUESTION and sent.json["model"] == "tts-1"
@@ -232,13 +237,8 @@ def test_a_server_without_word_timestamps_still_gives_the_pace(
 ) -> None:
     text = "batching groups requests into one batch"
     segments = {"text": text, "duration": 6.0, "segments": [{"id": 0, "start": 1.0, "end": 4.0, "text": text}]}
-    server = FakeAudioEndpoint(AudioStep(segments)).start()
-    try:
-        monkeypatch.setenv("INTERVIEWER_TRANSCRIBER", "endpoint")
-        monkeypatch.setenv("INTERVIEWER_LLM_BASE_URL", server.base_url)
+    with audio_endpoint(monkeypatch, AudioStep(segments)):
         transcript = configured_transcription(load_settings()).transcribe(spoken_answer.read_bytes())
-    finally:
-        server.stop()
     assert transcript.text == text and transcript.transcriber == "endpoint:whisper-1"
     assert transcript.delivery.speaking_s == 3.0 and transcript.delivery.words_per_minute == 120.0
 
