@@ -13,14 +13,15 @@ import pytest
 
 from interviewer.cli import main
 from interviewer.errors import AudioError, TranscriberError
+from interviewer.knowledge import load_bank
 from interviewer.settings import Settings, load_settings
 from interviewer.speech.delivery import Word, count_fillers, measure, repeated_starts
 from interviewer.speech.speaker import endpoint_speaker
 from interviewer.speech.transcribers import HINT_WORDS, configured_transcription
 from interviewer.speech.whisper_model import MODEL_BYTES, is_intact, whisper_base
 
-from .audio_clips import long_recording, noise, silence
-from .conftest import BATCHING_QUESTION
+from .audio_clips import CLEAR_VOICE, long_recording, noise, silence, speak
+from .conftest import BATCHING_QUESTION, KNOWLEDGE_DIR
 from .fake_audio import AudioStep, FakeAudioEndpoint, failure, verbose_transcription
 
 
@@ -251,3 +252,22 @@ def test_the_decoder_hint_stays_short_enough_to_leave_the_decoder_room(settings:
     short = service.hint(BATCHING_QUESTION, ["Groups requests into one batch"])
     assert BATCHING_QUESTION in short and short.endswith("Groups requests into one batch")
     assert short.startswith("Umm,")  # fillers first, which keeps the speaker's own fillers in the transcript
+
+
+AB_TESTING_ID = "what-is-a-b-testing-in-67663b"
+AB_TESTING_SPOKEN = (
+    "A/B testing splits live traffic at random between the current model and the new one and compares a business "
+    "metric such as conversion, because a better offline score often doesn't carry over online. Users are assigned "
+    "by a hash of their ID so each always sees the same model. You fix the primary metric, sample size and duration "
+    "up front, check significance at the end rather than peeking, and watch guardrails like latency and error rate."
+)
+
+
+def test_an_answer_longer_than_one_decoding_window_comes_back_whole(speech_env: Path, tmp_path: Path) -> None:
+    """Whisper decodes 30 s at a time; the hint must not crowd out (or stand in for) the last window's words."""
+    question = load_bank(KNOWLEDGE_DIR).by_id()[AB_TESTING_ID]
+    clip = speak(AB_TESTING_SPOKEN, tmp_path / "ab.wav", 160, CLEAR_VOICE)
+    service = configured_transcription(load_settings())
+    transcript = service.transcribe(clip.read_bytes(), service.hint(question.question, question.key_points))
+    assert transcript.duration_s > 25
+    assert "latency and error rate" in transcript.text.lower()

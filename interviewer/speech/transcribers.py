@@ -107,7 +107,12 @@ class WhisperTranscriber:
         return _whisper_model(folder.resolve())
 
     def transcribe(self, audio: Audio, hint: str, progress: Progress | None = None) -> Transcript:
-        """Decode in 30-second windows, reporting progress per segment; one recording at a time per process."""
+        """Decode in 30-second windows, reporting progress per segment; one recording at a time per process.
+
+        The hint guides the first window only: each later window starts afresh instead of after the hint and all
+        the text so far, which crowded a 27 s answer's last sentence out of the transcript and, in another, wrote
+        one of the hint's key points in after the answer's end (words the person never said, credited by the
+        grader)."""
         model = self.load()
         with _DECODING:
             segments, info = model.transcribe(
@@ -117,6 +122,7 @@ class WhisperTranscriber:
                 word_timestamps=True,
                 vad_filter=True,
                 beam_size=5,
+                condition_on_previous_text=False,
             )
             words: list[Word] = []
             texts: list[str] = []
