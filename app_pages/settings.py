@@ -1,4 +1,5 @@
-"""Settings page (admins only): grader mode and the LLM endpoint; the API key is write-only and never shown back.
+"""Settings page (admins only): grader mode, the LLM endpoint, and whether spoken answers' recordings are kept; the
+API key is write-only and never shown back.
 
 A saved key belongs to the endpoint saved with it: saving another endpoint without a key drops the old one.
 """
@@ -53,14 +54,22 @@ with st.form("settings"):
         key="settings_api_key",
     )
     forget_key = st.checkbox("Forget the saved key")
+    keep_recordings = st.checkbox(
+        "Keep the recordings of spoken answers",
+        value=settings.keep_recordings,
+        key="settings_keep_recordings",
+        help="Kept with their answers to play back on the Review page, and deleted with their round. When off, "
+        "a spoken answer keeps its transcript and delivery figures only.",
+    )
     saved = st.form_submit_button("Save", type="primary", key="settings_save")
 
 if saved:
-    changes: dict[str, str | float | None] = {
+    changes: dict[str, str | float | bool | None] = {
         "grader": grader,
         "llm_base_url": base_url.strip() or None,
         "llm_model": model.strip() or None,
         "llm_timeout": timeout,
+        "keep_recordings": keep_recordings,
     }
     if api_key:
         changes["llm_api_key"] = api_key.strip()

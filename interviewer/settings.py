@@ -265,7 +265,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise ConfigError(f"Invalid settings ({problems}). Check the environment and {home}/settings.toml.") from error
 
 
-EDITABLE = ("grader", "llm_base_url", "llm_api_key", "llm_model", "llm_timeout")
+EDITABLE = ("grader", "llm_base_url", "llm_api_key", "llm_model", "llm_timeout", "keep_recordings")
 """Settings the app's Settings page may write to the settings file."""
 
 
@@ -278,7 +278,7 @@ class SavedSettings:
     """The endpoint whose saved key was removed because the endpoint changed and no new key was given."""
 
 
-def save_settings_file(settings: Settings, changes: Mapping[str, str | float | None]) -> SavedSettings:
+def save_settings_file(settings: Settings, changes: Mapping[str, str | float | bool | None]) -> SavedSettings:
     """Merge `changes` into `$INTERVIEWER_HOME/settings.toml` (readable by its owner only); None removes a key.
 
     The saved key belongs to the saved endpoint: a new endpoint without a new key drops the old key.
