@@ -232,8 +232,9 @@ def save_answer(prompt: Prompt, answer: str, spoken: SpokenAnswer | None = None)
         refuse(answer, str(error))
         return False
     except InterviewerError as error:  # the store, the model or the question failed: the answer stays on screen
-        st.session_state.setdefault(UNSAVED, {})[prompt.position] = answer
-        st.error(f"{error} Your answer is kept in this session: save it once that is fixed.")
+        st.session_state.setdefault(UNSAVED, {})[prompt.position] = Submission(answer, prompt, spoken)
+        kept = "Your answer and its recording are" if spoken else "Your answer is"
+        st.error(f"{error} {kept} kept in this session: save it once that is fixed.")
         return False
     st.session_state.get(UNSAVED, {}).pop(prompt.position, None)
     return True
@@ -349,12 +350,12 @@ def run_round(round_id: str) -> None:
             practice_help(prompt)
     take_answers(record, prompt)
     st.session_state[SHOWN] = prompt
-    unsaved = st.session_state.get(UNSAVED, {}).get(prompt.position)
+    unsaved: Submission | None = st.session_state.get(UNSAVED, {}).get(prompt.position)
     if unsaved is not None:
         with st.chat_message("user"):
-            show_untrusted_text(unsaved)
-        st.warning("This answer is not saved yet.")
-        if st.button("Save it now", type="primary") and save_answer(prompt, unsaved):
+            show_untrusted_text(unsaved.text)
+        st.warning("This answer is not saved yet" + (" (its recording is kept with it)." if unsaved.spoken else "."))
+        if st.button("Save it now", type="primary") and save_answer(prompt, unsaved.text, unsaved.spoken):
             st.rerun()
     left, right = st.columns(2)
     if left.button("Skip this question", key="skip_question"):

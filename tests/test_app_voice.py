@@ -1,5 +1,6 @@
 """The Interview page's microphone through AppTest: a recording is transcribed into the answer box and sent with
-its answer; the Settings page decides whether recordings are kept."""
+its answer; the Settings page decides whether recordings are kept; a save the store refuses keeps the recording
+with the text, so the person sends it again without recording again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from interviewer.settings import Settings, load_settings
 from interviewer.store import open_store
 
 from .test_app import answer, new_session, start_round
+from .test_reliability_store import read_only
 
 
 def record(at: AppTest, clip: Path) -> str:
@@ -61,3 +63,24 @@ def test_a_spoken_answers_recording_is_not_kept_while_the_settings_page_says_so(
     second = turns(app_env)[1]
     assert second.recording is not None
     assert recordings(app_env) == [app_env.recordings_dir / second.recording]
+
+
+def test_a_spoken_answer_the_store_refused_keeps_its_recording_and_is_saved_with_it_when_asked(
+    speech_env: Path, app_env: Settings, spoken_answer: Path
+) -> None:
+    at = new_session()
+    start_round(at, count=2)
+    heard = record(at, spoken_answer)
+    with read_only(app_env.database_path):
+        answer(at, heard)
+        (error,) = at.error
+        assert "Your answer and its recording are kept in this session" in error.value
+        assert "This answer is not saved yet (its recording is kept with it)." in [w.value for w in at.warning]
+        assert turns(app_env) == [] and recordings(app_env) == []  # nothing half-saved
+    next(button for button in at.button if button.label == "Save it now").click().run()
+    assert not at.exception, at.exception
+    (turn,) = turns(app_env)
+    assert turn.answer == heard and turn.grade is not None
+    assert turn.delivery is not None and turn.recording is not None
+    kept = app_env.recordings_dir / turn.recording
+    assert kept.read_bytes() == spoken_answer.read_bytes()  # the very recording, not recorded again
