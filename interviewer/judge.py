@@ -6,8 +6,9 @@ negation, swapped directions and paraphrase. Ours is MiniLM-L6 fine-tuned on Sem
 pairs by `python -m bench.train_judge`; its model card (`interviewer/data/judge/README.md`) says what it was
 trained on, how it was measured and what it may be trusted for.
 
-The model is loaded lazily, once per process, and can be loaded on a thread after the first page is drawn, as the
-embedding model is. One call judges every (passage, key point) pair of an answer in one batch.
+The model is loaded lazily, once per process, and can be loaded on a thread after the first page is drawn, by the
+same mechanism as the embedding model (`interviewer.lazy_model`). One call judges every (passage, key point) pair
+of an answer in one batch.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from interviewer.embeddings import _keep_libraries_out_of_garbage_collection
 from interviewer.errors import ConfigError
+from interviewer.lazy_model import LazyModel, keep_libraries_out_of_garbage_collection
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -98,65 +99,53 @@ class Judge:
 
     def __init__(self, path: Path = JUDGE_PATH) -> None:
         self.path = path
-        self._model: CrossEncoder | None = None
-        self._lock = threading.Lock()
+        self._model = LazyModel(self._build, "load-judge-model")
         # The fast tokenizer keeps padding settings in shared state: one inference at a time (see embeddings).
         self._inference = threading.Lock()
-        self._starting = threading.Lock()
-        self._background: threading.Thread | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether the weights are there to load (the repository ships them; a stripped copy may not)."""
+        return (self.path / "model.safetensors").is_file()
 
     @property
     def loaded(self) -> bool:
         """Whether the model is in memory."""
-        return self._model is not None
+        return self._model.loaded
 
     def load_in_background(self) -> threading.Thread:
-        """Start loading on a thread, once; call it after a page is drawn (see `SentenceTransformerEmbedder`)."""
-        with self._starting:
-            if self._background is None:
-                self._background = threading.Thread(target=self._load_quietly, name="load-judge-model")
-                self._background.start()
-            return self._background
+        """Start loading on a thread, once (see `LazyModel.load_in_background`)."""
+        return self._model.load_in_background()
 
-    def _load_quietly(self) -> None:
-        """Load ahead of need; a failure is left to the next judgement, which reports it."""
+    def _build(self) -> CrossEncoder:
+        """Load the weights, offline, in float32 (they are shipped in float16 to halve the repository)."""
+        if not self.available:
+            raise ConfigError(
+                f"The key-point judge's weights are missing from {self.path}. Restore them from the "
+                "repository (git checkout -- interviewer/data/judge) or rebuild them: "
+                "python -m bench.train_judge."
+            )
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import CrossEncoder
+
+        keep_libraries_out_of_garbage_collection()
         try:
-            self._loaded()
-        except ConfigError:
-            return
-
-    def _loaded(self) -> CrossEncoder:
-        """Load the weights once, offline, in float32 (they are shipped in float16 to halve the repository)."""
-        with self._lock:
-            if self._model is None:
-                if not (self.path / "model.safetensors").is_file():
-                    raise ConfigError(
-                        f"The key-point judge's weights are missing from {self.path}. Restore them from the "
-                        "repository (git checkout -- interviewer/data/judge) or rebuild them: "
-                        "python -m bench.train_judge."
-                    )
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                import torch
-                from sentence_transformers import CrossEncoder
-
-                _keep_libraries_out_of_garbage_collection()
-                try:
-                    model = CrossEncoder(
-                        str(self.path), device="cpu", max_length=MAX_LENGTH, model_kwargs={"dtype": torch.float32}
-                    )
-                except Exception as error:  # a broken model folder fails in many ways, and each means the same
-                    raise ConfigError(
-                        f"Cannot load the key-point judge from {self.path} ({error}). Restore the folder from the "
-                        "repository or rebuild it: python -m bench.train_judge."
-                    ) from error
-                model.model.eval()
-                self._model = model
-            return self._model
+            model = CrossEncoder(
+                str(self.path), device="cpu", max_length=MAX_LENGTH, model_kwargs={"dtype": torch.float32}
+            )
+        except Exception as error:  # a broken model folder fails in many ways, and each means the same
+            raise ConfigError(
+                f"Cannot load the key-point judge from {self.path} ({error}). Restore the folder from the "
+                "repository or rebuild it: python -m bench.train_judge."
+            ) from error
+        model.model.eval()
+        return model
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """(states, contradicts, neither) per (passage, key point) pair, in one batched pass."""
-        model = self._loaded()
+        model = self._model.get()
         with self._inference:
             return pair_probabilities(model, pairs)
 
