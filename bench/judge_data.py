@@ -22,12 +22,9 @@ DATA = Path(__file__).resolve().parent / "data"
 SEMEVAL = DATA / "asag" / "semeval2013_train.csv"
 INDOMAIN = DATA / "judge" / "indomain_pairs.json"
 SEMEVAL_LABELS: dict[str, Label] = {"correct": "states", "contradictory": "contradicts", "incorrect": "neither"}
-SEMEVAL_SHARE = 0.5
-"""Share of SemEval's answers trained on (a seeded sample, the same for every question): training on all of them
-took most of an hour on two shared cores, and the in-domain pairs are what our key points need most."""
-NEITHER_PER_POINT = 3
-"""In-domain 'neither' pairs drawn per key point (another point's sentence, a restatement, a generic remark):
-every key point could be paired with a dozen, which would drown the few that state or contradict it."""
+OTHER_POINTS_PER_POINT = 2
+"""Sentences written for the question's other key points, drawn as 'neither' pairs per key point: every key point
+could be paired with a few dozen, which would drown the few that state or contradict it."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +63,11 @@ def semeval_pairs(path: Path = SEMEVAL, share: float = 1.0, seed: int = 0) -> li
 
 
 def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
-    """Stated and contradicting sentences against their key point, plus sampled 'neither' pairs per key point.
+    """Stated and contradicting sentences against their key point, and 'neither' pairs for each key point.
 
-    'Neither' texts for a key point are sentences written for the question's other key points (related, same
-    vocabulary, a different point; their contradictions too, which contradict something else), the question's
-    restatements and generic remarks that could follow any question.
+    'Neither' texts for a key point are its near misses (its own words, no claim about it), sentences written for
+    the question's other key points (related, same vocabulary, a different point; their contradictions too, which
+    contradict something else, drawn with a fixed seed) and one of the question's restatements or a generic remark.
     """
     data = json.loads(path.read_text(encoding="utf-8"))
     rng = random.Random(seed)
@@ -84,14 +81,15 @@ def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
             pairs += [Pair(text, key_point, "contradicts", group, "indomain") for text in point["contradicts"]]
             others = [text for other in points if other is not point for text in other["states"] + other["contradicts"]]
             filler = [*question["restatements"], rng.choice(data["generic"])]
-            drawn = [*rng.sample(others, min(len(others), NEITHER_PER_POINT - 1)), rng.choice(filler)]
+            drawn = [*point["near_misses"], *rng.sample(others, min(len(others), OTHER_POINTS_PER_POINT))]
+            drawn.append(rng.choice(filler))
             pairs += [Pair(text, key_point, "neither", group, "indomain") for text in drawn]
     return pairs
 
 
-def training_pairs(seed: int = 0) -> list[Pair]:
-    """Everything the shipped judge is trained on."""
-    return semeval_pairs(share=SEMEVAL_SHARE, seed=seed) + indomain_pairs(seed=seed)
+def training_pairs(semeval_share: float, seed: int = 0) -> list[Pair]:
+    """Everything a judge is trained on: a seeded share of SemEval's answers and every in-domain pair."""
+    return semeval_pairs(share=semeval_share, seed=seed) + indomain_pairs(seed=seed)
 
 
 def folds(pairs: Iterable[Pair], k: int, seed: int = 0) -> list[set[str]]:
