@@ -65,6 +65,10 @@ def semeval_pairs(path: Path = SEMEVAL, share: float = 1.0, seed: int = 0) -> li
 def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
     """Stated and contradicting sentences against their key point, and 'neither' pairs for each key point.
 
+    The key point itself states it (a candidate may say it word for word), and its mirrored sentences (its own words
+    with one to three changed to make it false) contradict it: without them the judge learnt that sharing the key
+    point's words means stating it.
+
     'Neither' texts for a key point are its near misses (its own words, no claim about it), sentences written for
     the question's other key points (related, same vocabulary, a different point; their contradictions too, which
     contradict something else, drawn with a fixed seed) and one of the question's restatements or a generic remark.
@@ -77,8 +81,10 @@ def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
         points = question["key_points"]
         for point in points:
             key_point = point["key_point"]
-            pairs += [Pair(text, key_point, "states", group, "indomain") for text in point["states"]]
-            pairs += [Pair(text, key_point, "contradicts", group, "indomain") for text in point["contradicts"]]
+            stated = [key_point, *point["states"]]
+            pairs += [Pair(text, key_point, "states", group, "indomain") for text in stated]
+            wrong = [*point["contradicts"], *point.get("mirrored", [])]
+            pairs += [Pair(text, key_point, "contradicts", group, "indomain") for text in wrong]
             others = [text for other in points if other is not point for text in other["states"] + other["contradicts"]]
             filler = [*question["restatements"], rng.choice(data["generic"])]
             drawn = [*point["near_misses"], *rng.sample(others, min(len(others), OTHER_POINTS_PER_POINT))]
