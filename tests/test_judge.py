@@ -66,4 +66,6 @@ def test_every_key_point_of_the_in_domain_data_has_sentences_of_each_kind_and_ne
         own = [pair for pair in pairs if pair.key_point == point["key_point"]]
         neither = {pair.text for pair in own if pair.label == "neither"}
         assert set(point["near_misses"]) <= neither  # its own words, no claim about it
-        assert not neither & {*point["states"], *point["contradicts"]}
+        assert not neither & {*point["states"], *point["contradicts"], *point["mirrored"]}
+        assert {pair.text for pair in own if pair.label == "states"} == {point["key_point"], *point["states"]}
+        assert set(point["mirrored"]) <= {pair.text for pair in own if pair.label == "contradicts"}
