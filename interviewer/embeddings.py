@@ -124,18 +124,14 @@ class SentenceTransformerEmbedder:
                 "working sentence-transformers model folder."
             ) from error
 
-    def _loaded(self):  # returns a SentenceTransformer
-        """The model, loaded on first use."""
-        return self._model.get()
-
     @property
     def dimension(self) -> int:
         """Vector length reported by the model."""
-        return int(self._loaded().get_embedding_dimension())
+        return int(self._model.get().get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Encode in batches, reporting progress after each batch."""
-        model = self._loaded()
+        model = self._model.get()
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -150,7 +146,7 @@ class SentenceTransformerEmbedder:
 
     def encode_words(self, texts: Sequence[str]) -> list[EncodedText]:
         """Sentence and word vectors in one pass; word boundaries come from the tokenizer's offsets."""
-        model = self._loaded()
+        model = self._model.get()
         texts = list(texts)
         if not texts:
             return []
