@@ -18,7 +18,7 @@ from interviewer.circuit import CircuitBreaker
 from interviewer.disclosure import Disclosure, disclosure_for
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.errors import InterviewerError
-from interviewer.export import markdown_text
+from interviewer.export import key_point_sections, markdown_text
 from interviewer.grade import Grade
 from interviewer.models import Turn
 from interviewer.people import Person
@@ -41,6 +41,8 @@ VOICE_DRAFT = "interview_voice_draft"
 CONFIRM_DELETE = "review_confirm_delete"
 SAVED_FLASH = "settings_saved"
 UPLOAD_JOB = "knowledge_upload_job"
+
+KEY_POINT_MARKS = {"Covered": "✓", "Stated falsely": "✗", "Missed": "○"}
 
 CRITERIA = {
     "correctness": "Correctness",
@@ -91,7 +93,7 @@ def upload_indexer(settings: Settings) -> Indexer:
 
 def start_loading_model(runtime: Runtime) -> None:
     """Called at the end of the pages that use the model: the first page is drawn before torch is imported."""
-    runtime.embedder.load_in_background()
+    runtime.load_models_in_background()
 
 
 def current_settings() -> Settings:
@@ -168,14 +170,10 @@ def show_grade(grade: Grade) -> None:
             st.progress(value / 5, text=f"{label}: {value:.1f}")
     if grade.flags:
         st.caption("Flags: " + ", ".join(grade.flag_labels))
-    if grade.key_points_covered:
-        st.markdown("**Covered**")
-        for point in grade.key_points_covered:
-            show_untrusted_text(f"✓ {point}")
-    if grade.key_points_missed:
-        st.markdown("**Missed**")
-        for point in grade.key_points_missed:
-            show_untrusted_text(f"✗ {point}")
+    for heading, points in key_point_sections(grade):
+        st.markdown(f"**{heading}**")
+        for point in points:
+            show_untrusted_text(f"{KEY_POINT_MARKS[heading]} {point}")
     if grade.figures:
         st.markdown("**Figures**")
         for check in grade.figures:

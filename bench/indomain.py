@@ -25,6 +25,7 @@ from bench.indomain_data import GradedAnswer, load_dev, load_heldout
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.grade import Grade
 from interviewer.grading import GradingService
+from interviewer.judge import shipped_judge
 from interviewer.knowledge import Question, load_bank
 from interviewer.metrics import evaluate
 from interviewer.offline_grader import OfflineGrader
@@ -41,10 +42,13 @@ class Grader(Protocol):
 
 
 GRADERS: dict[str, Callable[[Settings, SentenceTransformerEmbedder], Grader]] = {
-    "offline": lambda _, embedder: OfflineGrader(embedder),
-    "configured": lambda settings, embedder: GradingService(settings, OfflineGrader(embedder)),
+    "embeddings": lambda _, embedder: OfflineGrader(embedder),
+    "offline": lambda _, embedder: OfflineGrader(embedder, judge=shipped_judge()),
+    "configured": lambda settings, embedder: GradingService(settings, OfflineGrader(embedder, judge=shipped_judge())),
 }
-"""The graders the command can measure, by name: `configured` is what the app would use with these settings."""
+"""The graders the command can measure, by name: `offline` is the offline grader as the app runs it (with the
+key-point judge), `embeddings` the offline grader before the judge (key points matched by embeddings), and
+`configured` what the app would use with these settings."""
 
 HALVES: dict[str, Callable[[], list[GradedAnswer]]] = {"dev": load_dev, "heldout": load_heldout}
 
@@ -137,7 +141,15 @@ def key_point_credit(scored: Sequence[Scored], bank: dict[str, Question]) -> str
                 tallies["contradicted"].append(point in covered)
             else:
                 tallies["neither"].append(point in covered)
-    return "; ".join(f"{status}: {share(hits)}" for status, hits in tallies.items() if hits)
+    flagged = [
+        verdict.status == "contradicted"
+        for s in scored
+        for verdict in s.grade.key_points
+        if verdict.key_point in s.record.contradicts
+    ]
+    listed = "; ".join(f"{status}: {share(hits)}" for status, hits in tallies.items() if hits)
+    detected = f"{sum(flagged)} of {len(flagged)} ({np.mean(flagged):.0%})" if flagged else "none judged"
+    return f"{listed}; contradicted points judged contradicted: {detected}"
 
 
 def worst(scored: Sequence[Scored], n: int) -> str:

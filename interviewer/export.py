@@ -43,6 +43,27 @@ def markdown_block(text: str) -> list[str]:
     return [line + "  " if hard else line for line, hard in zip(lines, breaks, strict=True)]  # a hard line break
 
 
+KEY_POINT_HEADINGS = {"made": "Covered", "contradicted": "Stated falsely", "missed": "Missed"}
+
+
+def key_point_sections(grade: Grade) -> list[tuple[str, list[str]]]:
+    """The key points under their headings (covered, stated falsely, missed), each with the answer's words that
+    show it when the grader quoted them; grades saved before verdicts were recorded list covered and missed."""
+    if not grade.key_points:
+        listed = [("Covered", grade.key_points_covered), ("Missed", grade.key_points_missed)]
+        return [(heading, points) for heading, points in listed if points]
+    sections = []
+    for status, heading in KEY_POINT_HEADINGS.items():
+        points = [
+            f"{verdict.key_point} (you said: \u201c{verdict.evidence}\u201d)" if verdict.evidence else verdict.key_point
+            for verdict in grade.key_points
+            if verdict.status == status
+        ]
+        if points:
+            sections.append((heading, points))
+    return sections
+
+
 def grade_markdown(grade: Grade, escaped: bool = True) -> list[str]:
     """The grade of one turn as Markdown lines; unescaped, the plain text a terminal shows."""
     escape, block = (markdown_text, markdown_block) if escaped else (str, str.splitlines)
@@ -52,10 +73,8 @@ def grade_markdown(grade: Grade, escaped: bool = True) -> list[str]:
         lines += [f"> {escape(grade.notice)}", ""]
     if grade.flags:
         lines += ["Flags: " + ", ".join(grade.flag_labels), ""]
-    if grade.key_points_covered:
-        lines += ["Covered:", *[f"- {escape(point)}" for point in grade.key_points_covered], ""]
-    if grade.key_points_missed:
-        lines += ["Missed:", *[f"- {escape(point)}" for point in grade.key_points_missed], ""]
+    for heading, points in key_point_sections(grade):
+        lines += [f"{heading}:", *[f"- {escape(point)}" for point in points], ""]
     if grade.figures:
         lines += ["Figures:", *[f"- {escape(check.describe())}" for check in grade.figures]]
         working = grade.figures[0].working

@@ -18,10 +18,10 @@ from interviewer.figures import FigureCheck
 JudgedFlag = Literal["empty", "restates_question", "off_topic", "keyword_list", "instructions_to_grader"]
 """Observations a grader makes about an answer (an LLM may set only these)."""
 
-Flag = Literal[JudgedFlag, "truncated", "score_capped", "repeated"]
-"""Observations about an answer that a person (and the grade's consumer) should know about; the last three are set
+Flag = Literal[JudgedFlag, "truncated", "score_capped", "repeated", "false_claims"]
+"""Observations about an answer that a person (and the grade's consumer) should know about; the last four are set
 by the grading code itself (the answer was cut before grading, the score was capped by the offline check, the
-answer repeats itself)."""
+answer repeats itself, the key-point judge found at least as many key points stated falsely as made)."""
 
 FLAG_LABELS: dict[str, str] = {
     "empty": "no answer given",
@@ -32,9 +32,13 @@ FLAG_LABELS: dict[str, str] = {
     "truncated": "answer was too long and was cut before grading",
     "score_capped": "score capped: the LLM grade disagreed with the offline check",
     "repeated": "the same text repeated (graded once)",
+    "false_claims": "key points stated falsely (as many as made, or more)",
 }
 
 Score = float
+
+KeyPointStatus = Literal["made", "contradicted", "missed"]
+"""Made: the answer states the key point; contradicted: it asserts the opposite or a false version; missed: neither."""
 
 
 def _score_field(description: str) -> Score:
@@ -87,6 +91,25 @@ class ReferenceInfo(BaseModel):
     sources: list[str] = Field(default_factory=list, description="file:line of the reference text.")
 
 
+class KeyPointVerdict(BaseModel):
+    """One key point of the reference, judged against the answer, with the answer's own words as evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_point: str = Field(description="The key point, as the reference lists it.")
+    status: KeyPointStatus = Field(description="made, contradicted or missed.")
+    evidence: str | None = Field(
+        default=None, description="The answer's sentence or clause that makes or contradicts the point, quoted."
+    )
+
+
+def listed_verdicts(assessment: Assessment) -> list[KeyPointVerdict]:
+    """Verdicts from a grader that lists points covered and missed but quotes nothing: made or missed."""
+    return [KeyPointVerdict(key_point=point, status="made") for point in assessment.key_points_covered] + [
+        KeyPointVerdict(key_point=point, status="missed") for point in assessment.key_points_missed
+    ]
+
+
 class Grade(Assessment):
     """An assessment with its provenance: the object saved, exported and shown."""
 
@@ -96,6 +119,15 @@ class Grade(Assessment):
     figures: list[FigureCheck] = Field(
         default_factory=list, description="The question's expected figures, each checked against the answer."
     )
+    key_points: list[KeyPointVerdict] = Field(
+        default_factory=list,
+        description="Each key point made, contradicted or missed, with the quoted evidence where the grader gave it.",
+    )
+
+    @property
+    def contradicted(self) -> list[KeyPointVerdict]:
+        """The key points the answer states falsely."""
+        return [verdict for verdict in self.key_points if verdict.status == "contradicted"]
 
     @property
     def flag_labels(self) -> list[str]:

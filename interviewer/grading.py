@@ -63,10 +63,10 @@ def configured_graders(settings: Settings, breaker: CircuitBreaker | None = None
 DISAGREEMENT = 1.5
 """Scores further apart than this between a grader and the offline check are both shown, and the grade says so."""
 DISTRUSTED: frozenset[Flag] = frozenset(
-    {"instructions_to_grader", "empty", "restates_question", "keyword_list", "off_topic"}
+    {"instructions_to_grader", "empty", "restates_question", "keyword_list", "off_topic", "false_claims"}
 )
 """What the offline check can see that makes a high score from another grader untrustworthy: an attempt to instruct
-the grader, or an answer that explains nothing."""
+the grader, an answer that explains nothing, or one whose false claims outnumber its points made."""
 
 
 def _cap(grade: Grade, ceiling: float, reasons: Sequence[Flag]) -> Grade:
@@ -74,6 +74,11 @@ def _cap(grade: Grade, ceiling: float, reasons: Sequence[Flag]) -> Grade:
     criteria = CriterionScores(**{name: min(value, ceiling) for name, value in grade.criteria})
     flags = list(dict.fromkeys([*grade.flags, *reasons, "score_capped"]))
     return grade.model_copy(update={"score": min(grade.score, ceiling), "criteria": criteria, "flags": flags})
+
+
+def with_notice(grade: Grade, notice: str) -> Grade:
+    """The grade with one more thing the person must know, after any it already says."""
+    return grade.model_copy(update={"notice": f"{grade.notice} {notice}" if grade.notice else notice})
 
 
 def with_figures(grade: Grade, answer: str, reference: Reference) -> Grade:
@@ -140,7 +145,7 @@ class GradingService:
         if not self.graders:
             if self.settings.grader == "offline":
                 return check
-            return check.model_copy(update={"notice": "No LLM is configured, so this answer was graded offline."})
+            return with_notice(check, "No LLM is configured, so this answer was graded offline.")
         if clean_answer(answer).is_empty:
             return check
         failures: list[str] = []
@@ -150,7 +155,7 @@ class GradingService:
             except GraderError as error:
                 failures.append(f"{grader.name}: {error}")
         notice = f"The LLM grader was unavailable ({'; '.join(failures)}), so this answer was graded offline."
-        return check.model_copy(update={"notice": notice})
+        return with_notice(check, notice)
 
     @staticmethod
     def _checked(grade: Grade, check: Grade) -> Grade:

@@ -13,6 +13,7 @@ of an answer in one batch.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from interviewer.errors import ConfigError
+from interviewer.grade import KeyPointStatus
 from interviewer.lazy_model import LazyModel, keep_libraries_out_of_garbage_collection
 
 if TYPE_CHECKING:
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 Label = Literal["states", "contradicts", "neither"]
 LABELS: tuple[Label, ...] = ("states", "contradicts", "neither")
 """The model's outputs, in the order of its logits."""
-Status = Literal["made", "contradicted", "missed"]
 JUDGE_PATH = Path(__file__).resolve().parent / "data" / "judge"
 MAX_LENGTH = 96
 """Word pieces read per pair: a key point and one sentence or clause fit in about 60; 99% of SemEval pairs in 85."""
@@ -47,7 +48,7 @@ class PointJudgement:
     """One key point against a whole answer: made, contradicted or missed, how sure, and the passage that shows it."""
 
     key_point: str
-    status: Status
+    status: KeyPointStatus
     strength: float
     """Probability that the evidence states the point (made, missed) or contradicts it (contradicted)."""
     evidence: str | None
@@ -163,3 +164,10 @@ class Judge:
             verdicts.append(decide(point, texts, probabilities[start : start + len(texts)]))
             start += len(texts)
         return verdicts
+
+
+@functools.cache
+def shipped_judge() -> Judge:
+    """The judge in the package, one per process: every runtime (settings, session, test) grades with the same
+    weights, so one copy in memory serves them all."""
+    return Judge()

@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from interviewer.answers import CleanAnswer, clean_answer
 from interviewer.circuit import CircuitBreaker
 from interviewer.errors import ConfigError, GraderError
-from interviewer.grade import Assessment, Grade, JudgedFlag, ReferenceInfo
+from interviewer.grade import Assessment, Grade, JudgedFlag, ReferenceInfo, listed_verdicts
 from interviewer.models import Reference
 from interviewer.prompts import render
 from interviewer.settings import Settings
@@ -355,6 +355,7 @@ class LLMGrader:
             **{**assessment.model_dump(), "flags": flags},
             grader=self.name,
             reference=ReferenceInfo(question_id=reference.question_id, sources=list(reference.sources)),
+            key_points=listed_verdicts(assessment),
         )
 
     def check(self) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from interviewer.grade import Assessment, CriterionScores, Flag
+from interviewer.grade import Assessment, CriterionScores, Flag, KeyPointVerdict
 from interviewer.offline_features import Measures
+from interviewer.point_grading import CONTRADICTION_COST, PointTally
 from interviewer.wording import first_words, sentences
 
 MODEL_ANSWER_WORDS = 150
@@ -83,6 +84,53 @@ def improvements(missed: Sequence[str], flags: Sequence[Flag]) -> str:
     if not advice:
         advice.append("All key points are there; lead with the main point and give one concrete number or example.")
     return " ".join(advice)
+
+
+def _quoted(evidence: str | None) -> str:
+    """The candidate's own words in quotation marks, as said."""
+    return f"\u201c{(evidence or '').strip().rstrip('.')}\u201d"
+
+
+def judged_strengths(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Flag]) -> str:
+    """What was right, quoting the candidate's words that make each point."""
+    if EXPLAINS_NOTHING & set(flags):
+        return "Nothing can be credited yet: the answer does not explain anything the question asks."
+    made = [verdict for verdict in verdicts if verdict.status == "made"]
+    if not made:
+        return "No key point is made yet."
+    said = [f"You said {_quoted(v.evidence)}: right, {v.key_point.rstrip('.')}." for v in made[:SHOWN_POINTS]]
+    more = len(made) - SHOWN_POINTS
+    return " ".join([*said, *([f"You made {more} more key point{'s' if more > 1 else ''}."] if more > 0 else [])])
+
+
+def judged_improvements(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Flag]) -> str:
+    """Flag advice, then each false claim quoted with what is right, then the key points still to add."""
+    advice = [_FLAG_ADVICE[flag] for flag in flags if flag in _FLAG_ADVICE]
+    advice += [
+        f"You said {_quoted(v.evidence)}, but that is not right: {v.key_point.rstrip('.')}."
+        for v in verdicts
+        if v.status == "contradicted"
+    ]
+    missed = [verdict.key_point for verdict in verdicts if verdict.status == "missed"]
+    if missed:
+        advice.append(f"Still to add: {_listing(missed)}.")
+    if not advice:
+        advice.append("All key points are there; lead with the main point and give one concrete number or example.")
+    return " ".join(advice)
+
+
+def judged_reasoning(tally: PointTally, score: float, flags: Sequence[Flag]) -> str:
+    """How the judge's verdicts became the score, in one short paragraph."""
+    parts = [
+        f"{tally.made} of {tally.total} key points made and {tally.contradicted} contradicted, each judged by "
+        "reading every sentence and clause of the answer beside it.",
+        f"Points made earn up to 5 (all but one is full marks); each contradicted point costs "
+        f"{CONTRADICTION_COST:g}: {tally.score:.1f}/5.",
+    ]
+    if score < round(tally.score, 1):
+        named = ", ".join(flag.replace("_", " ") for flag in flags if flag in _FLAG_ADVICE)
+        parts.append(f"Then {score:.1f}: {named}.")
+    return " ".join(parts)
 
 
 def model_answer(derived: bool, reference_text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,8 +22,9 @@ from interviewer.answer_checks import is_keyword_list
 from interviewer.answers import clean_answer, drop_repeats
 from interviewer.calibration import Calibration, load_calibration
 from interviewer.embeddings import TokenEmbedder
-from interviewer.grade import Assessment, Flag, Grade, ReferenceInfo
+from interviewer.grade import Assessment, Flag, Grade, KeyPointVerdict, ReferenceInfo, listed_verdicts
 from interviewer.injection import screen_instructions
+from interviewer.judge import Judge, PointJudgement
 from interviewer.models import Reference
 from interviewer.offline_features import (
     POINT_COVERED,
@@ -35,16 +37,25 @@ from interviewer.offline_features import (
 )
 from interviewer.offline_feedback import (
     EXPLAINS_NOTHING,
+    communication,
     criteria,
     empty_assessment,
     improvements,
+    judged_improvements,
+    judged_reasoning,
+    judged_strengths,
     model_answer,
     reasoning,
     strengths,
 )
+from interviewer.point_grading import PointTally, judge_points, verdicts_for_grade
 from interviewer.wording import sentences
 
 GRADER_NAME = "offline"
+NO_JUDGE_NOTICE = (
+    "The key-point judge's weights are missing, so key points were matched by sentence embeddings, which cannot tell "
+    "a claim from its negation. Restore them: git checkout -- interviewer/data/judge."
+)
 CACHE_SIZE = 256
 """References kept encoded; an interview uses a handful, the benchmark about a hundred."""
 MAX_DERIVED_POINTS = 8
@@ -110,13 +121,25 @@ class Inspection:
 
 
 class OfflineGrader:
-    """Grades answers against references with one encoder and a calibration; safe to share between threads."""
+    """Grades answers against references with one encoder, a calibration and, when given, the key-point judge;
+    safe to share between threads.
+
+    With a judge, the key points of a technical bank question are each judged made, contradicted or missed, and
+    the score follows from them (`interviewer.point_grading`); the embedding measures still screen the answer's
+    form (restated, off topic). Without one (or without its weights, which the grade then says), key points are
+    matched by embeddings and the calibrated score is today's.
+    """
 
     def __init__(
-        self, embedder: TokenEmbedder, calibration: Calibration | None = None, cache_size: int = CACHE_SIZE
+        self,
+        embedder: TokenEmbedder,
+        calibration: Calibration | None = None,
+        cache_size: int = CACHE_SIZE,
+        judge: Judge | None = None,
     ) -> None:
         """Use the given calibration, or the one shipped with the package."""
         self.embedder = embedder
+        self.judge = judge
         self.calibration = calibration if calibration is not None else load_calibration()
         self._cache: OrderedDict[tuple[str, str, tuple[str, ...]], ReferenceVectors] = OrderedDict()
         self._cache_size = cache_size
@@ -172,15 +195,23 @@ class OfflineGrader:
         return Inspection(once.text, tuple(flags), measures)
 
     def grade(self, question: str, answer: str, reference: Reference) -> Grade:
-        """Inspect, calibrate and explain."""
+        """Inspect, then judge each key point (or calibrate embedding measures without a judge), and explain."""
         inspection = self.inspect(question, answer, reference)
         targets = grading_targets(reference)
+        judge = self.judge if targets.coverage_weighted else None
+        notice = NO_JUDGE_NOTICE if judge is not None and not judge.available else None
+        verdicts: list[KeyPointVerdict] | None = None
         if inspection.measures is None:
             assessment = empty_assessment(targets.key_points, targets.derived, reference.text, list(inspection.flags))
+        elif judge is not None and notice is None:
+            judged = judge_points(judge, targets.key_points, inspection.text)
+            assessment, verdicts = assess_judged(inspection, inspection.measures, judged, targets, reference.text)
         else:
             assessment = assess(inspection, inspection.measures, self.calibration, targets, reference.text)
         info = ReferenceInfo(question_id=reference.question_id, sources=list(reference.sources))
-        return Grade(**assessment.model_dump(), grader=GRADER_NAME, reference=info)
+        if verdicts is None:  # no judge: the points matched by embeddings, without evidence
+            verdicts = listed_verdicts(assessment)
+        return Grade(**assessment.model_dump(), grader=GRADER_NAME, reference=info, notice=notice, key_points=verdicts)
 
 
 def form_flags(answer: str, reference_text: str, measures: Measures) -> list[Flag]:
@@ -271,3 +302,36 @@ def assess(
         model_answer=model_answer(targets.derived, reference_text),
         flags=flags,
     )
+
+
+def assess_judged(
+    inspection: Inspection,
+    measures: Measures,
+    judged: Sequence[PointJudgement],
+    targets: Targets,
+    reference_text: str,
+) -> tuple[Assessment, list[KeyPointVerdict]]:
+    """The assessment from the judge's verdict on each key point; an answer that explains nothing is credited
+    nothing, whatever the judge read in it."""
+    flags = list(inspection.flags)
+    if EXPLAINS_NOTHING & set(flags):
+        judged = [PointJudgement(v.key_point, "missed", v.strength, None) for v in judged]
+    tally = PointTally.of(judged)
+    if tally.contradicted and tally.contradicted >= tally.made:
+        flags.append("false_claims")
+    score = _capped(tally.score, inspection.flags)
+    talk = min(communication(inspection.text, flags), round(score + 1.0, 1))
+    depth = 0.0 if EXPLAINS_NOTHING & set(flags) else 5 * min(1.0, 2 * measures.sentence_reach)
+    verdicts = verdicts_for_grade(judged)
+    assessment = Assessment(
+        reasoning=judged_reasoning(tally, score, flags),
+        key_points_covered=[v.key_point for v in verdicts if v.status == "made"],
+        key_points_missed=[v.key_point for v in verdicts if v.status != "made"],
+        criteria=tally.criteria(min(depth, score + 1.0), talk),
+        score=score,
+        strengths=judged_strengths(verdicts, flags),
+        improvements=judged_improvements(verdicts, flags),
+        model_answer=model_answer(targets.derived, reference_text),
+        flags=flags,
+    )
+    return assessment, verdicts

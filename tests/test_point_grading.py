@@ -1,0 +1,143 @@
+"""The offline grade with the key-point judge: each key point made (quoting the answer), contradicted (quoting the
+false claim, which costs the score and is named in the feedback) or missed; without the judge's weights the grade
+says so and is graded as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from interviewer.grading import INJECTION_MARGIN, GradingService
+from interviewer.judge import Judge, PointJudgement
+from interviewer.knowledge import Question, load_bank
+from interviewer.llm_grader import LLMGrader
+from interviewer.models import Reference
+from interviewer.offline_grader import NO_JUDGE_NOTICE, OfflineGrader
+from interviewer.point_grading import CONTRADICTION_COST, NOTHING_MADE, PointTally, passages
+from interviewer.settings import load_settings
+from tests.conftest import KNOWLEDGE_DIR
+from tests.fake_llm import FakeLLM, graded
+
+GRAPH_OPTIMISATIONS = "what-graph-level-optimizations-do-inference-6b1560"
+FUSION = "Operator fusion merges ops into one kernel, saving memory traffic and launch overhead"
+FALSE_FUSION = "Operator fusion makes things slower, because it increases memory traffic and launch overhead"
+CONTRADICTING = (
+    f"{FALSE_FUSION}. Constant folding happens at run time, on every request, so it adds latency. "
+    "Compilers keep every op and node of the graph, even unused ones, to stay exact."
+)
+CONCISE = (
+    "Compilers look at the whole graph before running it. They fuse chains of small ops such as a conv, a bias add "
+    "and a ReLU into a single kernel, so intermediates never go back to memory and there are fewer launches. "
+    "Anything that only depends on constants is computed once ahead of time, for example a BatchNorm folded into "
+    "the conv weights. Ops whose output nobody uses are dropped."
+)
+
+
+def verdict(status: str) -> PointJudgement:
+    """A judged key point with the given status."""
+    return PointJudgement("a point", status, 0.9, "a passage" if status != "missed" else None)  # type: ignore[arg-type]
+
+
+def test_a_contradicted_point_costs_the_score_and_the_score_never_goes_below_zero() -> None:
+    made_six = PointTally.of([verdict("made")] * 6 + [verdict("missed")])
+    one_false = PointTally.of([verdict("made")] * 6 + [verdict("contradicted")])
+    all_false = PointTally.of([verdict("contradicted")] * 3 + [verdict("missed")] * 4)
+    assert made_six.score == 5.0  # all but one key point is full marks
+    assert one_false.score == pytest.approx(5.0 - CONTRADICTION_COST)
+    assert all_false.score == 0.0
+
+
+def test_points_made_raise_the_score_from_nothing_made_to_five() -> None:
+    scores = [PointTally.of([verdict("made")] * made + [verdict("missed")] * (7 - made)).score for made in range(7)]
+    assert scores[0] == NOTHING_MADE
+    assert scores == sorted(scores) and len(set(scores)) == 7
+
+
+def test_correctness_counts_false_claims_against_points_made() -> None:
+    tally = PointTally.of([verdict("made"), verdict("contradicted"), verdict("missed")])
+    assert tally.criteria(depth=3.0, communication=4.0).correctness == 2.5
+
+
+def test_spoken_answers_without_punctuation_are_read_in_pieces_the_judge_can_hold() -> None:
+    spoken = " ".join(["so um batching groups requests together and it raises throughput"] * 10)
+    assert all(len(piece.split()) <= 40 for piece in passages(spoken))
+
+
+@pytest.fixture(scope="module")
+def question() -> Question:
+    """A bank question whose first key point is operator fusion."""
+    found = load_bank(KNOWLEDGE_DIR).by_id()[GRAPH_OPTIMISATIONS]
+    assert found.key_points[0] == FUSION
+    return found
+
+
+def reference(question: Question) -> Reference:
+    """A bank question as the engine hands it to a grader."""
+    return Reference(question.reference_answer, question.key_points, (question.source,), 1.0, question)
+
+
+def test_without_the_judges_weights_the_grade_says_so_and_is_graded_as_before(
+    embedder, question: Question, tmp_path: Path
+) -> None:
+    without = OfflineGrader(embedder, judge=Judge(tmp_path)).grade(question.question, CONCISE, reference(question))
+    before = OfflineGrader(embedder).grade(question.question, CONCISE, reference(question))
+    assert without.notice == NO_JUDGE_NOTICE
+    assert without.model_dump(exclude={"notice"}) == before.model_dump(exclude={"notice"})
+
+
+@pytest.fixture(scope="module")
+def judged(embedder, judge: Judge) -> OfflineGrader:
+    """The offline grader with the shipped judge, as the app builds it."""
+    return OfflineGrader(embedder, judge=judge)
+
+
+def test_a_confident_false_claim_is_quoted_named_and_scores_low(judged: OfflineGrader, question: Question) -> None:
+    grade = judged.grade(question.question, CONTRADICTING, reference(question))
+    fusion = next(point for point in grade.key_points if point.key_point == FUSION)
+    assert fusion.status == "contradicted"
+    assert fusion.evidence is not None and fusion.evidence in CONTRADICTING
+    assert "makes things slower" in fusion.evidence
+    assert grade.score <= 1.5
+    assert "false_claims" in grade.flags
+    assert f"\u201c{fusion.evidence.rstrip('.')}\u201d, but that is not right: {FUSION}" in grade.improvements
+    assert grade.criteria.correctness <= 1.5
+
+
+def test_a_concise_answer_in_its_own_words_is_credited_with_its_sentences(
+    judged: OfflineGrader, question: Question
+) -> None:
+    grade = judged.grade(question.question, CONCISE, reference(question))
+    made = [point for point in grade.key_points if point.status == "made"]
+    assert len(made) >= 3
+    assert all(point.evidence and point.evidence in CONCISE for point in made)
+    assert not [point for point in grade.key_points if point.status == "contradicted"]
+    assert grade.score >= 3.5
+    assert [point.key_point for point in grade.key_points] == list(question.key_points)
+    assert grade.key_points_covered == [point.key_point for point in made]
+    assert made[0].evidence.rstrip(".") in grade.strengths
+
+
+def test_an_answer_pasted_over_and_over_earns_nothing_more_than_once(judged: OfflineGrader, question: Question) -> None:
+    once = judged.grade(question.question, CONCISE, reference(question))
+    pasted = judged.grade(question.question, "\n\n".join([CONCISE] * 30), reference(question))
+    assert "repeated" in pasted.flags
+    assert pasted.score < once.score
+
+
+def test_an_llm_five_for_an_answer_the_judge_finds_wrong_is_not_shown_as_five(
+    judged: OfflineGrader, question: Question
+) -> None:
+    fives = {"correctness": 5, "completeness": 5, "depth": 5, "communication": 5}
+    server = FakeLLM(graded(score=5.0, covered=None, criteria=fives)).start()
+    try:
+        settings = load_settings(llm_base_url=server.base_url, llm_model="always-five", llm_max_retries=0)
+        service = GradingService(settings, judged, [LLMGrader(settings)])
+        grade = service.grade(question.question, CONTRADICTING, reference(question))
+    finally:
+        server.stop()
+    check = judged.grade(question.question, CONTRADICTING, reference(question))
+    assert grade.grader == "llm:always-five"
+    assert grade.score < 5.0 and grade.score <= check.score + INJECTION_MARGIN
+    assert {"false_claims", "score_capped"} <= set(grade.flags)
+    assert grade.notice is not None and "gave 5.0" in grade.notice and f"gave {check.score:.1f}" in grade.notice
