@@ -34,8 +34,8 @@ from interviewer.embeddings import SentenceTransformerEmbedder
 from interviewer.judge import JUDGE_PATH, LABELS, Judge, decide, pair_probabilities
 from interviewer.knowledge import Question, load_bank
 from interviewer.offline_grader import OfflineGrader
+from interviewer.point_grading import passages
 from interviewer.settings import load_settings
-from interviewer.wording import clauses, sentences
 
 FOLDS = 3
 LATENCY_RUNS = 20
@@ -104,12 +104,6 @@ def cross_validation_report(pairs: Sequence[Pair], probabilities: np.ndarray, k:
             f"as contradicted: {share('neither', 'contradicted')}",
         ]
     )
-
-
-def passages(answer: str) -> list[str]:
-    """The units an answer is judged by: each sentence and each clause of it."""
-    units = sentences(answer, drop_code=True)
-    return [*units, *(clause for unit in units for clause in clauses(unit))]
 
 
 def paraphrase_report(judge: Judge, grader: OfflineGrader, questions: Sequence[Question]) -> str:
