@@ -111,7 +111,7 @@ def paraphrase_report(judge: Judge, grader: OfflineGrader, questions: Sequence[Q
     made: list[bool] = []
     not_made: list[bool] = []
     for case in load_paraphrases(questions):
-        for position, verdict in enumerate(judge.judge(case.question.key_points, passages(case.answer))):
+        for position, verdict in enumerate(judge.judge(case.question.key_points, list(passages(case.answer)))):
             (made if position in case.makes else not_made).append(verdict.status == "made")
     before_made, before_not = paraphrase_credit(grader, questions)
 
@@ -141,7 +141,7 @@ def dev_report(judge: Judge, questions: Sequence[Question]) -> str:
         question = by_id.get(answer.question_id)
         if question is None or question.is_behavioral or not answer.answer.strip():
             continue
-        for verdict in judge.judge(question.key_points, passages(answer.answer)):
+        for verdict in judge.judge(question.key_points, list(passages(answer.answer))):
             truth = (
                 "made"
                 if verdict.key_point in answer.makes
@@ -178,7 +178,7 @@ def latency_report(judge: Judge, embedder: SentenceTransformerEmbedder, question
     """Judging one interview-length answer against seven key points, beside encoding the same texts, interleaved."""
     question = next(q for q in questions if len(q.key_points) == 7 and len(q.reference_answer.split()) > 200)
     answer = " ".join(question.reference_answer.split()[:ANSWER_WORDS])
-    units = passages(answer)
+    units = list(passages(answer))
     judge.judge(question.key_points, units)
     embedder.encode([*units, *question.key_points])
     judged, encoded = [], []

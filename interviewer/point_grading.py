@@ -10,7 +10,7 @@ made sets the grade, every confident false claim costs a large part of it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from interviewer.grade import CriterionScores, KeyPointVerdict
 from interviewer.judge import Judge, PointJudgement
@@ -27,15 +27,24 @@ claims 0.5 to 1.0, whatever else it makes: one false claim beside a few points m
 strong answer with one false claim keeps a passing grade (5.0 - 2.0)."""
 
 
-def passages(answer: str) -> list[str]:
-    """What the judge reads of an answer: each sentence (long ones cut at 40 words) and each clause of one."""
+def passages(answer: str) -> dict[str, str]:
+    """What the judge reads of an answer, each with the sentence it quotes as evidence: every sentence (long ones
+    cut at 40 words), and every clause of one, which quotes its whole sentence."""
     units = sentences(answer, drop_code=True)
-    return list(dict.fromkeys([*units, *(clause for unit in units for clause in clauses(unit))]))
+    read = {unit: unit for unit in units}
+    for unit in units:
+        for clause in clauses(unit):
+            read.setdefault(clause, unit)
+    return read
 
 
 def judge_points(judge: Judge, key_points: Sequence[str], answer: str) -> list[PointJudgement]:
-    """Every key point against every passage of the answer, in one batch."""
-    return judge.judge(key_points, passages(answer))
+    """Every key point against every passage of the answer, in one batch; evidence is the passage's sentence."""
+    read = passages(answer)
+    return [
+        replace(verdict, evidence=read[verdict.evidence]) if verdict.evidence else verdict
+        for verdict in judge.judge(key_points, list(read))
+    ]
 
 
 @dataclass(frozen=True)
