@@ -1,4 +1,4 @@
-"""Key-point judge benchmark: cross-validated agreement, the paraphrase set, and latency beside the bi-encoder.
+"""Key-point judge benchmark: cross-validated agreement of pairs, and grading latency beside today's grader.
 
 Run: `flock /work/cpu.lock .venv/bin/python -m bench.judge` (it trains one judge per fold: minutes on idle cores, far
 longer on shared ones). It prints
@@ -7,12 +7,11 @@ longer on shared ones). It prints
   way `bench.train_judge` does on the other folds' questions and scores its own): SemEval 2-way AUC (correct vs
   the rest, on P(states)) and 3-way macro-F1; in-domain contradictions detected, stated points credited and
   'neither' pairs wrongly credited, each on pairs whose question the judge never saw;
-- the judge in `interviewer/data/judge/` on `bench/data/paraphrases/key_point_paraphrases.json` (answers it never
-  saw): key points made that it credits and key points not made that it credits, beside today's offline grader on
-  the same answers; and on the development half of the in-domain benchmark (never the held-out half);
-- judging a 132-word answer against 7 key points, timed beside the bi-encoder encoding the same texts.
+- grading 132-word answers with the judge, timed beside today's grader (without it) on the same answers.
 
 `--no-cv` skips the training folds; `--cv-only` runs only them. Figures go to the model card and docs/BENCHMARKS.md.
+How the grade uses the judge (key points credited in the paraphrase set and the in-domain benchmark, beside the
+grader before it) is measured by `bench.indomain`; the calibration's own out-of-fold figures by `bench.fit_points`.
 """
 
 from __future__ import annotations
@@ -26,19 +25,17 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from bench.grading import load_paraphrases, paraphrase_credit
-from bench.indomain_data import load_dev
+from bench.grading import bank_reference
 from bench.judge_data import Pair, folds, split, training_pairs
 from bench.train_judge import SEED, Recipe, add_recipe_options, recipe_of, train
 from interviewer.embeddings import SentenceTransformerEmbedder
-from interviewer.judge import JUDGE_PATH, LABELS, Judge, decide, pair_probabilities
+from interviewer.judge import JUDGE_PATH, LABELS, Judge, pair_probabilities, quantized
 from interviewer.knowledge import Question, load_bank
 from interviewer.offline_grader import OfflineGrader
-from interviewer.point_grading import passages
 from interviewer.settings import load_settings
 
+VERDICTS = {"states": "made", "contradicts": "contradicted", "neither": "missed"}
 FOLDS = 3
-LATENCY_RUNS = 20
 ANSWER_WORDS = 132
 
 
@@ -69,14 +66,15 @@ def out_of_fold(pairs: Sequence[Pair], k: int, recipe: Recipe) -> tuple[list[Pai
         fitted, scored = split(pairs, held_out)
         print(f"fold {number}/{k}: training on {len(fitted)} pairs, scoring {len(scored)}", flush=True)
         model = train(fitted, recipe, log=False)
-        rows.append(pair_probabilities(model, [(pair.text, pair.key_point) for pair in scored]))
+        network = quantized(model.model.eval())  # scored as the app runs it
+        rows.append(pair_probabilities(model.tokenizer, network, [(pair.text, pair.key_point) for pair in scored]))
         scored_all += scored
     return scored_all, np.vstack(rows)
 
 
 def status(pair_rows: np.ndarray) -> str:
-    """The judge's decision for one passage against one key point."""
-    return decide("", ["passage"], pair_rows[None, :]).status
+    """The judge's own decision for one passage against one key point: its likeliest label, as a verdict."""
+    return VERDICTS[LABELS[int(pair_rows.argmax())]]
 
 
 def cross_validation_report(pairs: Sequence[Pair], probabilities: np.ndarray, k: int) -> str:
@@ -106,68 +104,6 @@ def cross_validation_report(pairs: Sequence[Pair], probabilities: np.ndarray, k:
     )
 
 
-def paraphrase_report(judge: Judge, grader: OfflineGrader, questions: Sequence[Question]) -> str:
-    """Key points made and not made that the judge credits, beside today's offline grader on the same answers."""
-    made: list[bool] = []
-    not_made: list[bool] = []
-    for case in load_paraphrases(questions):
-        for position, verdict in enumerate(judge.judge(case.question.key_points, list(passages(case.answer)))):
-            (made if position in case.makes else not_made).append(verdict.status == "made")
-    before_made, before_not = paraphrase_credit(grader, questions)
-
-    def line(name: str, hits: list[bool], misses: list[bool]) -> str:
-        return (
-            f"- {name}: {sum(hits)} of {len(hits)} key points made credited ({np.mean(hits):.0%}); "
-            f"{sum(misses)} of {len(misses)} not made credited ({np.mean(misses):.0%})"
-        )
-
-    return "\n".join(
-        [
-            "paraphrase set (key_point_paraphrases.json):",
-            line("judge", made, not_made),
-            line("today's offline grader", before_made, before_not),
-        ]
-    )
-
-
-def dev_report(judge: Judge, questions: Sequence[Question]) -> str:
-    """Key points made, contradicted and not addressed on the in-domain benchmark's development half.
-
-    Never the held-out half: no figure of it may steer the judge (bench/data/indomain/README.md).
-    """
-    by_id = {question.id: question for question in questions}
-    found: dict[str, list[str]] = {"made": [], "contradicted": [], "neither": []}
-    for answer in load_dev():
-        question = by_id.get(answer.question_id)
-        if question is None or question.is_behavioral or not answer.answer.strip():
-            continue
-        for verdict in judge.judge(question.key_points, list(passages(answer.answer))):
-            truth = (
-                "made"
-                if verdict.key_point in answer.makes
-                else "contradicted"
-                if verdict.key_point in answer.contradicts
-                else "neither"
-            )
-            found[truth].append(verdict.status)
-
-    def share(truth: str, status: str) -> str:
-        hits = sum(found_status == status for found_status in found[truth])
-        return f"{hits} of {len(found[truth])} ({hits / max(len(found[truth]), 1):.0%})"
-
-    return "\n".join(
-        [
-            "in-domain benchmark, development half (bench/data/indomain/dev.jsonl, technical questions):",
-            f"- key points made, credited: {share('made', 'made')}; "
-            f"judged contradicted: {share('made', 'contradicted')}",
-            f"- key points contradicted, detected: {share('contradicted', 'contradicted')}; "
-            f"credited as made: {share('contradicted', 'made')}",
-            f"- key points not addressed, credited: {share('neither', 'made')}; "
-            f"judged contradicted: {share('neither', 'contradicted')}",
-        ]
-    )
-
-
 def percentiles(seconds: Sequence[float]) -> tuple[float, float]:
     """p50 and p95 in milliseconds."""
     p50, p95 = np.percentile(np.array(seconds) * 1000, [50, 95])
@@ -175,29 +111,28 @@ def percentiles(seconds: Sequence[float]) -> tuple[float, float]:
 
 
 def latency_report(judge: Judge, embedder: SentenceTransformerEmbedder, questions: Sequence[Question]) -> str:
-    """Judging one interview-length answer against seven key points, beside encoding the same texts, interleaved."""
-    question = next(q for q in questions if len(q.key_points) == 7 and len(q.reference_answer.split()) > 200)
-    answer = " ".join(question.reference_answer.split()[:ANSWER_WORDS])
-    units = list(passages(answer))
-    judge.judge(question.key_points, units)
-    embedder.encode([*units, *question.key_points])
-    judged, encoded = [], []
-    for _ in range(LATENCY_RUNS):
-        start = time.perf_counter()
-        judge.judge(question.key_points, units)
-        judged.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        embedder.encode([*units, *question.key_points])
-        encoded.append(time.perf_counter() - start)
-    (j50, j95), (e50, e95) = percentiles(judged), percentiles(encoded)
+    """Grading interview-length answers with the judge and without it (today's grader), interleaved, references
+    cached as in the app (the engine encodes a question's reference while the person reads it)."""
+    technical = [q for q in questions if not q.is_behavioral and len(q.reference_answer.split()) >= ANSWER_WORDS]
+    answers = [(q.question, " ".join(q.reference_answer.split()[:ANSWER_WORDS]), bank_reference(q)) for q in technical]
+    graders = {"with the judge": OfflineGrader(embedder, judge=judge), "today's grader": OfflineGrader(embedder)}
+    timings: dict[str, list[float]] = {name: [] for name in graders}
+    for grader in graders.values():
+        for item in answers[:3]:
+            grader.grade(*item)  # loads the models
+    for item in answers:
+        for name, grader in graders.items():
+            grader.reference_vectors(item[0], item[2])
+            start = time.perf_counter()
+            grader.grade(*item)
+            timings[name].append(time.perf_counter() - start)
+    (j50, j95), (t50, t95) = (percentiles(timings[name]) for name in graders)
     return (
-        f"latency: a {len(answer.split())}-word answer ({len(units)} sentences and clauses) against "
-        f"{len(question.key_points)} key points, {LATENCY_RUNS} runs interleaved, load average "
-        f"{os.getloadavg()[0]:.2f}:\n"
-        f"- judge ({len(units) * len(question.key_points)} pairs, one batch): p50 {j50:.0f} ms, p95 {j95:.0f} ms\n"
-        f"- bi-encoder encoding the same {len(units) + len(question.key_points)} texts: "
-        f"p50 {e50:.0f} ms, p95 {e95:.0f} ms\n"
-        f"- ratio judge / bi-encoder: p50 {j50 / e50:.1f}x, p95 {j95 / e95:.1f}x"
+        f"latency: {len(answers)} bank answers of {ANSWER_WORDS} words, reference cached, graded with and without "
+        f"the judge interleaved, load average {os.getloadavg()[0]:.2f}:\n"
+        f"- with the judge: p50 {j50:.0f} ms, p95 {j95:.0f} ms\n"
+        f"- today's grader: p50 {t50:.0f} ms, p95 {t95:.0f} ms\n"
+        f"- ratio: p50 {j50 / t50:.2f}x, p95 {j95 / t95:.2f}x (target p95 <= 2x)"
     )
 
 
@@ -224,8 +159,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     judge = Judge(args.model)
     print(f"judge: {args.model}")
     questions = [q for q in load_bank(settings.knowledge_dir).questions if q.reference_answer and q.key_points]
-    print(paraphrase_report(judge, OfflineGrader(embedder), questions))
-    print(dev_report(judge, questions))
     print(latency_report(judge, embedder, questions))
     print(f"\n(all in {time.perf_counter() - started:.0f} s)")
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from interviewer.grade import Assessment, CriterionScores, Flag, KeyPointVerdict
 from interviewer.offline_features import Measures
-from interviewer.point_grading import CONTRADICTION_COST, PointTally
+from interviewer.point_calibration import ScoreRule
+from interviewer.point_grading import PointTally
 from interviewer.wording import first_words, sentences
 
 MODEL_ANSWER_WORDS = 150
@@ -119,15 +120,17 @@ def judged_improvements(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Fla
     return " ".join(advice)
 
 
-def judged_reasoning(tally: PointTally, score: float, flags: Sequence[Flag]) -> str:
-    """How the judge's verdicts became the score, in one short paragraph."""
+def judged_reasoning(tally: PointTally, rule: ScoreRule, score: float, flags: Sequence[Flag]) -> str:
+    """How the verdicts became the score, in one short paragraph."""
+    earned = rule.score(tally.made, tally.contradicted, tally.total)
+    spare = f"all but {rule.all_but} is full marks" if rule.all_but else "all of them is full marks"
     parts = [
         f"{tally.made} of {tally.total} key points made and {tally.contradicted} contradicted, each judged by "
         "reading every sentence and clause of the answer beside it.",
-        f"Points made earn up to 5 (all but one is full marks); each contradicted point costs "
-        f"{CONTRADICTION_COST:g}: {tally.score:.1f}/5.",
+        f"Points made earn up to 5 ({spare}); each contradicted point costs {rule.contradiction_cost:g}: "
+        f"{earned:.1f}/5.",
     ]
-    if score < round(tally.score, 1):
+    if score < round(earned, 1):
         named = ", ".join(flag.replace("_", " ") for flag in flags if flag in _FLAG_ADVICE)
         parts.append(f"Then {score:.1f}: {named}.")
     return " ".join(parts)

@@ -48,7 +48,8 @@ from interviewer.offline_feedback import (
     reasoning,
     strengths,
 )
-from interviewer.point_grading import PointTally, judge_points, verdicts_for_grade
+from interviewer.point_calibration import PointCalibration, load_point_calibration
+from interviewer.point_grading import PointTally, decide, read_points, verdicts_for_grade
 from interviewer.wording import sentences
 
 GRADER_NAME = "offline"
@@ -136,15 +137,22 @@ class OfflineGrader:
         calibration: Calibration | None = None,
         cache_size: int = CACHE_SIZE,
         judge: Judge | None = None,
+        point_calibration: PointCalibration | None = None,
     ) -> None:
-        """Use the given calibration, or the one shipped with the package."""
+        """Use the given calibrations, or the ones shipped with the package."""
         self.embedder = embedder
         self.judge = judge
         self.calibration = calibration if calibration is not None else load_calibration()
+        self._point_calibration = point_calibration
         self._cache: OrderedDict[tuple[str, str, tuple[str, ...]], ReferenceVectors] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._encoding = threading.Lock()
+
+    @property
+    def point_calibration(self) -> PointCalibration:
+        """The key-point calibration given, or the shipped one (read when a judged grade first needs it)."""
+        return self._point_calibration or load_point_calibration()
 
     def _cached(self, key: tuple[str, str, tuple[str, ...]]) -> ReferenceVectors | None:
         with self._lock:
@@ -204,8 +212,12 @@ class OfflineGrader:
         if inspection.measures is None:
             assessment = empty_assessment(targets.key_points, targets.derived, reference.text, list(inspection.flags))
         elif judge is not None and notice is None:
-            judged = judge_points(judge, targets.key_points, inspection.text)
-            assessment, verdicts = assess_judged(inspection, inspection.measures, judged, targets, reference.text)
+            evidence = read_points(judge, targets.key_points, inspection.text, inspection.measures.nearest_units)
+            strengths = [point.strength for point in inspection.measures.points]
+            judged = decide(self.point_calibration, evidence, strengths)
+            assessment, verdicts = assess_judged(
+                inspection, inspection.measures, judged, self.point_calibration, targets, reference.text
+            )
         else:
             assessment = assess(inspection, inspection.measures, self.calibration, targets, reference.text)
         info = ReferenceInfo(question_id=reference.question_id, sources=list(reference.sources))
@@ -259,7 +271,7 @@ def calibrated_score(measures: Measures, calibration: Calibration, targets: Targ
     return score * (1 - COVERAGE_WEIGHT + COVERAGE_WEIGHT * soft_coverage(measures))
 
 
-def _capped(score: float, flags: tuple[Flag, ...]) -> float:
+def capped_score(score: float, flags: tuple[Flag, ...]) -> float:
     """Cap the score when a form check fired or the answer addressed the grader, and take REPEAT_PENALTY off a
     repeated answer; one decimal.
 
@@ -277,7 +289,7 @@ def final_score(inspection: Inspection, calibration: Calibration, targets: Targe
     """The grade's score for an inspection: 0 when nothing was left to grade."""
     if inspection.measures is None:
         return 0.0
-    return _capped(calibrated_score(inspection.measures, calibration, targets), inspection.flags)
+    return capped_score(calibrated_score(inspection.measures, calibration, targets), inspection.flags)
 
 
 def assess(
@@ -286,7 +298,7 @@ def assess(
     """Turn an inspection with measures into the fields a person acts on."""
     flags = list(inspection.flags)
     calibrated = calibrated_score(measures, calibration, targets)
-    score = _capped(calibrated, inspection.flags)
+    score = capped_score(calibrated, inspection.flags)
     capped = bool(EXPLAINS_NOTHING & set(flags))
     made = [point.strength >= POINT_COVERED and not capped for point in measures.points]
     covered = [text for text, hit in zip(targets.key_points, made, strict=True) if hit]
@@ -308,6 +320,7 @@ def assess_judged(
     inspection: Inspection,
     measures: Measures,
     judged: Sequence[PointJudgement],
+    point_calibration: PointCalibration,
     targets: Targets,
     reference_text: str,
 ) -> tuple[Assessment, list[KeyPointVerdict]]:
@@ -319,15 +332,16 @@ def assess_judged(
     tally = PointTally.of(judged)
     if tally.contradicted and tally.contradicted >= tally.made:
         flags.append("false_claims")
-    score = _capped(tally.score, inspection.flags)
+    rule = point_calibration.rule
+    score = capped_score(rule.score(tally.made, tally.contradicted, tally.total), inspection.flags)
     talk = min(communication(inspection.text, flags), round(score + 1.0, 1))
     depth = 0.0 if EXPLAINS_NOTHING & set(flags) else 5 * min(1.0, 2 * measures.sentence_reach)
     verdicts = verdicts_for_grade(judged)
     assessment = Assessment(
-        reasoning=judged_reasoning(tally, score, flags),
+        reasoning=judged_reasoning(tally, rule, score, flags),
         key_points_covered=[v.key_point for v in verdicts if v.status == "made"],
         key_points_missed=[v.key_point for v in verdicts if v.status != "made"],
-        criteria=tally.criteria(min(depth, score + 1.0), talk),
+        criteria=tally.criteria(score, min(depth, score + 1.0), talk),
         score=score,
         strengths=judged_strengths(verdicts, flags),
         improvements=judged_improvements(verdicts, flags),

@@ -1,30 +1,22 @@
 """An answer's key points judged one by one, and the score that follows from them.
 
-The key-point judge (`interviewer.judge`) reads each sentence and clause of the answer beside each key point and
-says whether it states the point, contradicts it, or neither. Here those verdicts become the offline grade's
-substance: each key point made (with the sentence that makes it), contradicted (with the false claim) or missed,
-and a score that follows the in-domain grading guide (`bench/data/indomain/README.md`): the share of key points
-made sets the grade, every confident false claim costs a large part of it.
+The key-point judge (`interviewer.judge`) reads each sentence and clause of the answer beside each key point; the
+embedding matcher measured how closely the answer says it. The key-point calibration
+(`interviewer.point_calibration`) weighs the two into a verdict per key point: made (with the sentence that makes
+it), contradicted (with the false claim) or missed; and its score rule turns the verdicts into the grade's score,
+following the in-domain grading guide (`bench/data/indomain/README.md`): the share of key points made sets the
+grade, every confident false claim costs a large part of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from interviewer.grade import CriterionScores, KeyPointVerdict
-from interviewer.judge import Judge, PointJudgement
+from interviewer.judge import Judge, PointEvidence, PointJudgement
+from interviewer.point_calibration import PointCalibration
 from interviewer.wording import clauses, sentences
-
-NOTHING_MADE = 1.5
-"""The score of an on-topic answer that makes no key point and contradicts none (the guide's 1.5: "true on-topic
-statements that make no key point")."""
-ALL_BUT = 1
-"""Key points that may be missing from a full-marks answer: the guide gives 5.0 to "all, or all but one"."""
-CONTRADICTION_COST = 2.0
-"""What each contradicted key point takes off the score. The guide grades an answer built on confident false
-claims 0.5 to 1.0, whatever else it makes: one false claim beside a few points made lands near there, and a
-strong answer with one false claim keeps a passing grade (5.0 - 2.0)."""
 
 
 def passages(answer: str) -> dict[str, str]:
@@ -38,13 +30,37 @@ def passages(answer: str) -> dict[str, str]:
     return read
 
 
-def judge_points(judge: Judge, key_points: Sequence[str], answer: str) -> list[PointJudgement]:
-    """Every key point against every passage of the answer, in one batch; evidence is the passage's sentence."""
-    read = passages(answer)
+def read_points(
+    judge: Judge, key_points: Sequence[str], answer: str, nearest: Sequence[Sequence[str]]
+) -> list[PointEvidence]:
+    """Each key point against its nearest sentences and clauses of the answer (`Measures.nearest_units`), in one
+    batch; a clause is quoted as its whole sentence."""
+    quote = passages(answer)
+
+    def whole(unit: str | None) -> str | None:
+        return quote.get(unit, unit) if unit else None
+
     return [
-        replace(verdict, evidence=read[verdict.evidence]) if verdict.evidence else verdict
-        for verdict in judge.judge(key_points, list(read))
+        PointEvidence(e.key_point, e.states, whole(e.stating_passage), e.contradicts, whole(e.contradicting_passage))
+        for e in judge.read(key_points, nearest)
     ]
+
+
+def point_features(evidence: PointEvidence, strength: float) -> tuple[float, float, float]:
+    """The calibration's features of one key point (`interviewer.point_calibration.FEATURES`)."""
+    return (strength, evidence.states, evidence.contradicts)
+
+
+def decide(
+    calibration: PointCalibration, evidence: Sequence[PointEvidence], strengths: Sequence[float]
+) -> list[PointJudgement]:
+    """Each key point's verdict from the judge's evidence and the embedding matcher's strength."""
+    verdicts = []
+    for point, strength in zip(evidence, strengths, strict=True):
+        status, probability = calibration.status(point_features(point, strength))
+        quoted = {"made": point.stating_passage, "contradicted": point.contradicting_passage}.get(status)
+        verdicts.append(PointJudgement(point.key_point, status, probability, quoted))
+    return verdicts
 
 
 @dataclass(frozen=True)
@@ -64,18 +80,11 @@ class PointTally:
             total=len(verdicts),
         )
 
-    @property
-    def score(self) -> float:
-        """The grade the points earn: NOTHING_MADE to 5 by the share made (all but ALL_BUT is full), less
-        CONTRADICTION_COST for each contradicted point, never below 0."""
-        share = min(1.0, self.made / max(1, self.total - ALL_BUT))
-        return max(0.0, NOTHING_MADE + (5.0 - NOTHING_MADE) * share - CONTRADICTION_COST * self.contradicted)
-
-    def criteria(self, depth: float, communication: float) -> CriterionScores:
+    def criteria(self, score: float, depth: float, communication: float) -> CriterionScores:
         """Correctness from the claims judged (a false claim against the points made), completeness from the share
         made; depth and communication come from the caller's measures."""
         claims = self.made + self.contradicted
-        correctness = 5.0 * self.made / claims if claims else min(self.score, NOTHING_MADE)
+        correctness = 5.0 * self.made / claims if claims else min(score, 1.5)
         return CriterionScores(
             correctness=round(correctness, 1),
             completeness=round(5.0 * self.made / max(1, self.total), 1),

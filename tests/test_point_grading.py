@@ -14,7 +14,8 @@ from interviewer.knowledge import Question, load_bank
 from interviewer.llm_grader import LLMGrader
 from interviewer.models import Reference
 from interviewer.offline_grader import NO_JUDGE_NOTICE, OfflineGrader
-from interviewer.point_grading import CONTRADICTION_COST, NOTHING_MADE, PointTally, passages
+from interviewer.point_calibration import PointCalibration, ScoreRule, load_point_calibration
+from interviewer.point_grading import PointTally, passages
 from interviewer.settings import load_settings
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fake_llm import FakeLLM, graded
@@ -40,23 +41,43 @@ def verdict(status: str) -> PointJudgement:
 
 
 def test_a_contradicted_point_costs_the_score_and_the_score_never_goes_below_zero() -> None:
-    made_six = PointTally.of([verdict("made")] * 6 + [verdict("missed")])
-    one_false = PointTally.of([verdict("made")] * 6 + [verdict("contradicted")])
-    all_false = PointTally.of([verdict("contradicted")] * 3 + [verdict("missed")] * 4)
-    assert made_six.score == 5.0  # all but one key point is full marks
-    assert one_false.score == pytest.approx(5.0 - CONTRADICTION_COST)
-    assert all_false.score == 0.0
+    rule = ScoreRule(nothing_made=1.5, all_but=1, contradiction_cost=2.0)
+    assert rule.score(made=6, contradicted=0, total=7) == 5.0  # all but one key point is full marks
+    assert rule.score(made=6, contradicted=1, total=7) == pytest.approx(3.0)
+    assert rule.score(made=0, contradicted=3, total=7) == 0.0
 
 
 def test_points_made_raise_the_score_from_nothing_made_to_five() -> None:
-    scores = [PointTally.of([verdict("made")] * made + [verdict("missed")] * (7 - made)).score for made in range(7)]
-    assert scores[0] == NOTHING_MADE
-    assert scores == sorted(scores) and len(set(scores)) == 7
+    rule = load_point_calibration().rule
+    scores = [rule.score(made=made, contradicted=0, total=7) for made in range(8)]
+    assert scores[0] == rule.nothing_made and scores[-1] == 5.0
+    assert scores == sorted(scores)
 
 
 def test_correctness_counts_false_claims_against_points_made() -> None:
     tally = PointTally.of([verdict("made"), verdict("contradicted"), verdict("missed")])
-    assert tally.criteria(depth=3.0, communication=4.0).correctness == 2.5
+    assert tally.criteria(score=2.0, depth=3.0, communication=4.0).correctness == 2.5
+
+
+def test_a_likely_contradiction_beats_a_weaker_match_and_needs_its_threshold() -> None:
+    # P(made) rises with the judge's P(states), P(contradicted) with its P(contradicts); strength is ignored here.
+    calibration = PointCalibration(
+        coefficients=((0, 0, 0), (0, 8, 0), (0, 0, 8)),
+        intercepts=(0, -4, -4),
+        made_threshold=0.5,
+        contradicted_threshold=0.5,
+    )
+    assert calibration.status((0.0, 0.95, 0.05))[0] == "made"
+    assert calibration.status((0.0, 0.60, 0.95))[0] == "contradicted"
+    assert calibration.status((0.0, 0.10, 0.10))[0] == "missed"
+    stricter = PointCalibration(calibration.coefficients, calibration.intercepts, 0.5, 0.99)
+    assert stricter.status((0.0, 0.60, 0.95))[0] == "missed"  # not sure enough to call it false
+
+
+def test_the_shipped_calibration_says_where_each_number_came_from() -> None:
+    about = load_point_calibration().about
+    assert {"data", "made_threshold", "contradicted_threshold", "score_rule", "out_of_fold"} <= set(about)
+    assert "held-out half is never read" in about["data"]
 
 
 def test_spoken_answers_without_punctuation_are_read_in_pieces_the_judge_can_hold() -> None:

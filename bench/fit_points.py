@@ -1,0 +1,226 @@
+"""Fit the key-point calibration (`interviewer/data/point_calibration.json`) on the in-domain development half.
+
+Run: `flock /work/cpu.lock .venv/bin/python -m bench.fit_points` (a few minutes: the judge reads every answer once).
+
+Every key point of every development answer is one example: its features as production computes them (the
+embedding matcher's strength, the judge's best P(states) and P(contradicts)) and its hand label (made,
+contradicted or missed, from the answer's `makes` and `contradicts`). The command
+
+1. scores each example out of fold (folds by question, so no question is both fitted and scored) to choose the two
+   thresholds: the made threshold is the lowest that credits at most MAX_FALSE_CREDIT of the points not made, the
+   contradicted threshold the lowest that reads at most MAX_FALSE_CONTRADICTION of the points made as false;
+2. chooses the score rule (`interviewer.point_calibration.ScoreRule`) whose scores, from those out-of-fold verdicts,
+   rank the answers closest to their hand grades (Spearman), over a small grid;
+3. fits the regression on every example and writes the file, each number with where it came from.
+
+The held-out half is never read. `--model` names another judge folder; `--dry-run` prints without writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import difflib
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+from bench.grading import bank_reference
+from bench.indomain_data import DEV, GradedAnswer, load_dev
+from interviewer.embeddings import SentenceTransformerEmbedder
+from interviewer.judge import JUDGE_PATH, Judge
+from interviewer.knowledge import Question, load_bank
+from interviewer.offline_feedback import EXPLAINS_NOTHING
+from interviewer.offline_grader import OfflineGrader, capped_score, grading_targets
+from interviewer.point_calibration import CLASSES, POINT_CALIBRATION_PATH, PointCalibration, ScoreRule
+from interviewer.point_grading import point_features, read_points
+from interviewer.settings import load_settings
+
+FOLDS = 5
+MAX_FALSE_CREDIT = 0.05
+"""The issue's target: key points not made, credited, at most 5%."""
+MAX_FALSE_CONTRADICTION = 0.05
+"""A person told that a right claim is false learns the wrong lesson: at most 5% of points made read as false."""
+THRESHOLDS = np.round(np.arange(0.01, 0.96, 0.01), 2)
+RULES = [
+    ScoreRule(nothing_made, all_but, cost)
+    for nothing_made, all_but, cost in itertools.product((1.0, 1.5, 2.0), (0, 1, 2), (1.0, 1.5, 2.0, 2.5, 3.0))
+]
+"""The guide's own reading (1.5, 1, 2.0) and its neighbours."""
+SAME_POINT = 0.8
+"""A benchmark answer's key point names the bank's point when their texts are this similar (the bank has reworded a
+few key points since the answers were graded)."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One graded answer as the grader reads it: flags, and per key point the features and the hand label."""
+
+    record: GradedAnswer
+    flags: tuple[str, ...]
+    features: np.ndarray
+    labels: np.ndarray
+    """Positions in CLASSES."""
+
+
+def hand_label(point: str, record: GradedAnswer) -> int:
+    """The key point's hand label, matching reworded key points by their text."""
+
+    def said(points: Sequence[str]) -> bool:
+        return any(difflib.SequenceMatcher(None, point, other).ratio() >= SAME_POINT for other in points)
+
+    if said(record.contradicts):
+        return CLASSES.index("contradicted")
+    return CLASSES.index("made" if said(record.makes) else "missed")
+
+
+def collect(grader: OfflineGrader, judge: Judge, bank: dict[str, Question]) -> list[Example]:
+    """Every development answer to a technical question that leaves something to grade."""
+    examples = []
+    for record in load_dev():
+        question = bank[record.question_id]
+        reference = bank_reference(question)
+        targets = grading_targets(reference)
+        inspection = grader.inspect(question.question, record.answer, reference)
+        if not targets.coverage_weighted or inspection.measures is None:
+            continue
+        evidence = read_points(judge, targets.key_points, inspection.text, inspection.measures.nearest_units)
+        strengths = [point.strength for point in inspection.measures.points]
+        features = np.array([point_features(e, s) for e, s in zip(evidence, strengths, strict=True)])
+        labels = np.array([hand_label(point, record) for point in targets.key_points])
+        examples.append(Example(record, inspection.flags, features, labels))
+    return examples
+
+
+def regression(features: np.ndarray, labels: np.ndarray) -> LogisticRegression:
+    """The multinomial logistic regression over FEATURES."""
+    return LogisticRegression(max_iter=2000).fit(features, labels)
+
+
+def out_of_fold(examples: Sequence[Example]) -> list[np.ndarray]:
+    """Per example, each key point's class probabilities from a regression fitted without its question."""
+    groups = np.array([e.record.question_id for e in examples])
+    result: list[np.ndarray] = [np.zeros(0)] * len(examples)
+    for fitted, scored in GroupKFold(FOLDS).split(np.zeros(len(examples)), groups=groups):
+        model = regression(*stack([examples[i] for i in fitted]))
+        for i in scored:
+            result[i] = model.predict_proba(examples[i].features)
+    return result
+
+
+def stack(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
+    """All key points of the examples as one feature matrix and one label vector."""
+    return np.vstack([e.features for e in examples]), np.concatenate([e.labels for e in examples])
+
+
+def statuses(probabilities: np.ndarray, made_threshold: float, contradicted_threshold: float) -> np.ndarray:
+    """Each key point's verdict (a position in CLASSES), decided as `PointCalibration.status` does."""
+    made, contradicted = probabilities[:, 1], probabilities[:, 2]
+    verdict = np.where(made >= made_threshold, 1, 0)
+    return np.where((contradicted >= contradicted_threshold) & (contradicted > made), 2, verdict)
+
+
+def lowest(rate_at: dict[float, float], bound: float) -> float:
+    """The lowest threshold whose rate stays within the bound."""
+    return min(t for t, rate in rate_at.items() if rate <= bound)
+
+
+def choose_thresholds(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The made and contradicted thresholds, each the lowest within its bound on out-of-fold probabilities."""
+    missed, made = labels == 0, labels == 1
+    false_credit = {float(t): float(np.mean(probabilities[missed, 1] >= t)) for t in THRESHOLDS}
+    made_threshold = lowest(false_credit, MAX_FALSE_CREDIT)
+    false_contradiction = {
+        float(t): float(np.mean(statuses(probabilities[made], made_threshold, t) == 2)) for t in THRESHOLDS
+    }
+    return made_threshold, lowest(false_contradiction, MAX_FALSE_CONTRADICTION)
+
+
+def scores(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> list[float]:
+    """Each answer's score as the grade computes it from its verdicts and flags."""
+    result = []
+    for example, verdict in zip(examples, verdicts, strict=True):
+        made, contradicted = int(np.sum(verdict == 1)), int(np.sum(verdict == 2))
+        if EXPLAINS_NOTHING & set(example.flags):
+            made = contradicted = 0
+        result.append(capped_score(rule.score(made, contradicted, len(verdict)), example.flags))  # type: ignore[arg-type]
+    return result
+
+
+def rank_agreement(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> float:
+    """Spearman between the rule's scores and the hand grades."""
+    return float(spearmanr(scores(examples, verdicts, rule), [e.record.grade for e in examples]).statistic)
+
+
+def rates(labels: np.ndarray, verdict: np.ndarray) -> dict[str, float]:
+    """The issue's key-point rates for one set of verdicts."""
+    return {
+        "made_credited": float(np.mean(verdict[labels == 1] == 1)),
+        "not_made_credited": float(np.mean(verdict[labels == 0] == 1)),
+        "contradicted_detected": float(np.mean(verdict[labels == 2] == 2)),
+        "made_read_as_contradicted": float(np.mean(verdict[labels == 1] == 2)),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Fit, print the out-of-fold figures, and write the calibration."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=JUDGE_PATH, help="the judge's folder")
+    parser.add_argument("--out", type=Path, default=POINT_CALIBRATION_PATH)
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    grader = OfflineGrader(SentenceTransformerEmbedder(settings.embedding_model))
+    examples = collect(grader, Judge(args.model), load_bank(settings.knowledge_dir).by_id())
+    labels = np.concatenate([e.labels for e in examples])
+    oof = out_of_fold(examples)
+    made_threshold, contradicted_threshold = choose_thresholds(np.vstack(oof), labels)
+    verdicts = [statuses(p, made_threshold, contradicted_threshold) for p in oof]
+    rule = max(RULES, key=lambda candidate: rank_agreement(examples, verdicts, candidate))
+    figures = {name: round(value, 3) for name, value in rates(labels, np.concatenate(verdicts)).items()}
+    figures["spearman"] = round(rank_agreement(examples, verdicts, rule), 3)
+    counts = {name: int(np.sum(labels == at)) for at, name in enumerate(CLASSES)}
+    print(f"{len(examples)} answers, {len(labels)} key points {counts}")
+    print(f"thresholds: made {made_threshold}, contradicted {contradicted_threshold}; rule {rule}")
+    print(f"out of fold ({FOLDS} folds by question): {figures}")
+    final = regression(*stack(examples))
+    calibration = PointCalibration(
+        coefficients=tuple(tuple(round(float(v), 4) for v in row) for row in final.coef_),
+        intercepts=tuple(round(float(v), 4) for v in final.intercept_),
+        made_threshold=made_threshold,
+        contradicted_threshold=contradicted_threshold,
+        rule=rule,
+        about={
+            "command": "python -m bench.fit_points",
+            "fitted": datetime.date.today().isoformat(),
+            "data": f"bench/data/indomain/{DEV.name}: {len(examples)} answers to technical questions, "
+            f"{len(labels)} key points labelled by hand {counts}; "
+            "the held-out half is never read",
+            "judge": str(args.model.name),
+            "features": "per key point: the embedding matcher's strength, the judge's highest P(states) and "
+            "P(contradicts) over the answer's sentences and clauses",
+            "regression": "multinomial logistic regression (scikit-learn, L2, C=1) on every key point",
+            "made_threshold": f"lowest P(made) crediting at most {MAX_FALSE_CREDIT:.0%} of the points not made, "
+            f"out of fold ({FOLDS} folds by question)",
+            "contradicted_threshold": f"lowest P(contradicted) reading at most {MAX_FALSE_CONTRADICTION:.0%} of the "
+            "points made as contradicted, out of fold",
+            "score_rule": "the grid of bench.fit_points.RULES around the grading guide's reading (1.5, 1, 2.0), the "
+            "best Spearman with the hand grades from out-of-fold verdicts",
+            "out_of_fold": figures,
+        },
+    )
+    if args.dry_run:
+        print(calibration.to_dict())
+        return
+    calibration.save(args.out)
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""How one key point's evidence becomes made, contradicted or missed, and how the verdicts become a score.
+
+Two signals see different things. The embedding matcher (`interviewer.offline_features`) sees a point said in other
+words but not its negation; the key-point judge (`interviewer.judge`) reads the passage and the point together and
+sees negation, yet misses some paraphrases. A small multinomial logistic regression over both, fitted on what
+production grades (every key point of every answer of the in-domain benchmark's development half, labelled by hand),
+gives each key point a probability of being made, contradicted or missed. The thresholds that turn those
+probabilities into a verdict, and the constants that turn verdicts into a score, were chosen on the same half.
+
+All of it is one JSON file, `interviewer/data/point_calibration.json`, written by `python -m bench.fit_points`,
+with each number's origin in its `about`; the grader only reads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interviewer.errors import GraderError
+from interviewer.grade import KeyPointStatus
+
+POINT_CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "point_calibration.json"
+FEATURES = ("strength", "states", "contradicts")
+"""Per key point: the embedding matcher's strength, and the judge's highest P(states) and P(contradicts) over the
+answer's passages."""
+CLASSES: tuple[KeyPointStatus, ...] = ("missed", "made", "contradicted")
+
+
+@dataclass(frozen=True)
+class ScoreRule:
+    """From verdicts to a 0-5 score, following the in-domain grading guide (`bench/data/indomain/README.md`)."""
+
+    nothing_made: float = 1.5
+    """The score of an on-topic answer that makes no key point and contradicts none."""
+    all_but: int = 1
+    """Key points that a full-marks answer may leave out ("all, or all but one")."""
+    contradiction_cost: float = 2.0
+    """What each contradicted key point takes off."""
+
+    def score(self, made: int, contradicted: int, total: int) -> float:
+        """nothing_made to 5 by the share made (all but `all_but` is full), less the cost of each false claim."""
+        share = min(1.0, made / max(1, total - self.all_but))
+        return max(0.0, self.nothing_made + (5.0 - self.nothing_made) * share - self.contradiction_cost * contradicted)
+
+
+@dataclass(frozen=True)
+class PointCalibration:
+    """Softmax of a linear map of FEATURES to CLASSES, the two thresholds that decide, and the score rule."""
+
+    coefficients: tuple[tuple[float, ...], ...]
+    """One row per class, one column per feature."""
+    intercepts: tuple[float, ...]
+    made_threshold: float
+    contradicted_threshold: float
+    rule: ScoreRule = ScoreRule()
+    about: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, features: Sequence[float]) -> dict[KeyPointStatus, float]:
+        """P(missed), P(made), P(contradicted) for one key point's features (in FEATURES order)."""
+        logits = np.asarray(self.coefficients) @ np.asarray(features, float) + np.asarray(self.intercepts)
+        exp = np.exp(logits - logits.max())
+        return dict(zip(CLASSES, (exp / exp.sum()).tolist(), strict=True))
+
+    def status(self, features: Sequence[float]) -> tuple[KeyPointStatus, float]:
+        """The verdict and its probability: a confident contradiction first, then a made point, else missed."""
+        p = self.probabilities(features)
+        if p["contradicted"] >= self.contradicted_threshold and p["contradicted"] > p["made"]:
+            return "contradicted", p["contradicted"]
+        if p["made"] >= self.made_threshold:
+            return "made", p["made"]
+        return "missed", p["made"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of the file."""
+        return {
+            "features": list(FEATURES),
+            "classes": list(CLASSES),
+            "coefficients": [list(row) for row in self.coefficients],
+            "intercepts": list(self.intercepts),
+            "made_threshold": self.made_threshold,
+            "contradicted_threshold": self.contradicted_threshold,
+            "score_rule": vars(self.rule),
+            "about": self.about,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PointCalibration:
+        """Read the JSON shape, refusing one fitted on other features or classes."""
+        if tuple(data["features"]) != FEATURES or tuple(data["classes"]) != CLASSES:
+            raise GraderError(f"The key-point calibration was fitted on {data['features']}, not {list(FEATURES)}.")
+        return cls(
+            coefficients=tuple(tuple(float(v) for v in row) for row in data["coefficients"]),
+            intercepts=tuple(float(v) for v in data["intercepts"]),
+            made_threshold=float(data["made_threshold"]),
+            contradicted_threshold=float(data["contradicted_threshold"]),
+            rule=ScoreRule(**data["score_rule"]),
+            about=dict(data.get("about", {})),
+        )
+
+    def save(self, path: Path = POINT_CALIBRATION_PATH) -> None:
+        """Write the file, numbers rounded so it reads and diffs well."""
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+@functools.cache
+def load_point_calibration(path: Path = POINT_CALIBRATION_PATH) -> PointCalibration:
+    """The shipped calibration, read once per process."""
+    try:
+        return PointCalibration.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise GraderError(
+            f"Cannot read the key-point calibration {path} ({error}). Restore it from the repository or refit it: "
+            "python -m bench.fit_points."
+        ) from error
