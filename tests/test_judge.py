@@ -11,14 +11,14 @@ import pytest
 
 from bench.judge_data import INDOMAIN, folds, indomain_pairs, split, training_pairs
 from interviewer.errors import ConfigError
-from interviewer.judge import Judge, decide
+from interviewer.judge import Judge, PointEvidence
 
 FUSION = "Operator fusion merges ops into one kernel, saving memory traffic and launch overhead"
 
 
 def test_missing_weights_say_how_to_restore_them(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing.*bench\.train_judge"):
-        Judge(tmp_path).judge([FUSION], ["Fusion helps."])
+        Judge(tmp_path).read([FUSION], [["Fusion helps."]])
 
 
 def test_corrupt_weights_say_how_to_rebuild_them(tmp_path: Path) -> None:
@@ -26,25 +26,19 @@ def test_corrupt_weights_say_how_to_rebuild_them(tmp_path: Path) -> None:
     broken.mkdir()
     (broken / "model.safetensors").write_bytes(b"not a model")
     with pytest.raises(ConfigError, match=r"Cannot load the key-point judge.*bench\.train_judge"):
-        Judge(broken).judge([FUSION], ["Fusion helps."])
+        Judge(broken).read([FUSION], [["Fusion helps."]])
 
 
-def test_a_confident_contradiction_outweighs_a_weaker_match() -> None:
-    rows = np.array([[0.6, 0.3, 0.1], [0.05, 0.9, 0.05]])
-    verdict = decide(FUSION, ["right", "wrong"], rows)
-    assert (verdict.status, verdict.evidence) == ("contradicted", "wrong")
+def test_the_evidence_is_the_likeliest_passage_for_each_label() -> None:
+    rows = np.array([[0.6, 0.3, 0.1], [0.05, 0.9, 0.05], [0.2, 0.1, 0.7]])
+    evidence = PointEvidence.of(FUSION, ["right", "wrong", "unrelated"], rows)
+    assert (evidence.stating_passage, evidence.states) == ("right", pytest.approx(0.6))
+    assert (evidence.contradicting_passage, evidence.contradicts) == ("wrong", pytest.approx(0.9))
 
 
-def test_a_point_is_made_by_its_strongest_passage_and_quotes_it() -> None:
-    rows = np.array([[0.2, 0.1, 0.7], [0.8, 0.1, 0.1]])
-    verdict = decide(FUSION, ["unrelated", "the one"], rows)
-    assert (verdict.status, verdict.evidence) == ("made", "the one")
-    assert verdict.strength == pytest.approx(0.8)
-
-
-def test_a_point_nothing_states_is_missed_without_evidence() -> None:
-    assert decide(FUSION, ["a", "b"], np.array([[0.3, 0.2, 0.5], [0.1, 0.4, 0.5]])).evidence is None
-    assert decide(FUSION, [], np.zeros((0, 3))).status == "missed"
+def test_an_answer_with_nothing_to_read_gives_no_evidence() -> None:
+    evidence = PointEvidence.of(FUSION, [], np.zeros((0, 3)))
+    assert (evidence.states, evidence.stating_passage, evidence.contradicting_passage) == (0.0, None, None)
 
 
 def test_no_question_is_both_fitted_and_scored() -> None:
