@@ -29,7 +29,7 @@ from bench.grading import bank_reference
 from bench.judge_data import Pair, folds, split, training_pairs
 from bench.train_judge import SEED, Recipe, add_recipe_options, recipe_of, train
 from interviewer.embeddings import SentenceTransformerEmbedder
-from interviewer.judge import JUDGE_PATH, LABELS, Judge, pair_probabilities, quantized
+from interviewer.judge import JUDGE_PATH, LABELS, Judge, pair_probabilities
 from interviewer.knowledge import Question, load_bank
 from interviewer.offline_grader import OfflineGrader
 from interviewer.settings import load_settings
@@ -66,8 +66,7 @@ def out_of_fold(pairs: Sequence[Pair], k: int, recipe: Recipe) -> tuple[list[Pai
         fitted, scored = split(pairs, held_out)
         print(f"fold {number}/{k}: training on {len(fitted)} pairs, scoring {len(scored)}", flush=True)
         model = train(fitted, recipe, log=False)
-        network = quantized(model.model.eval())  # scored as the app runs it
-        rows.append(pair_probabilities(model.tokenizer, network, [(pair.text, pair.key_point) for pair in scored]))
+        rows.append(pair_probabilities(model.tokenizer, model.model.eval(), [(p.text, p.key_point) for p in scored]))
         scored_all += scored
     return scored_all, np.vstack(rows)
 

@@ -103,26 +103,9 @@ def pair_probabilities(
     return np.vstack(rows).astype(np.float32)
 
 
-def quantized(network: torch.nn.Module) -> torch.nn.Module:
-    """The network with its linear layers' weights in int8, activations quantised on the fly (dynamic quantisation).
-
-    Three times faster on this machine's two cores (14 pairs of a graded answer: 75 ms in float32, 24 ms in int8), at
-    a cost measured where it matters: the key-point calibration is fitted on this quantised judge, so its thresholds
-    already account for it. torch 2.13 marks this API as deprecated in favour of torchao; the project pins torch.
-    """
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UserWarning)  # the deprecation notice, on every load
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        return torch.ao.quantization.quantize_dynamic(network, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
-
-
 @dataclass(frozen=True)
 class LoadedJudge:
-    """The judge in memory: its tokenizer and its (quantised) network."""
+    """The judge in memory: its tokenizer and its network."""
 
     tokenizer: PreTrainedTokenizerBase
     network: torch.nn.Module
@@ -152,8 +135,7 @@ class Judge:
         return self._model.load_in_background()
 
     def _build(self) -> LoadedJudge:
-        """Load the weights, offline, in float32 (they are shipped in float16 to halve the repository), then quantise
-        its linear layers to int8 for inference (`quantized`)."""
+        """Load the weights, offline, in float32 (they are shipped in float16 to halve the repository)."""
         if not self.available:
             raise ConfigError(
                 f"The key-point judge's weights are missing from {self.path}. Restore them from the "
@@ -175,7 +157,7 @@ class Judge:
                 f"Cannot load the key-point judge from {self.path} ({error}). Restore the folder from the "
                 "repository or rebuild it: python -m bench.train_judge."
             ) from error
-        return LoadedJudge(model.tokenizer, quantized(model.model.eval()))
+        return LoadedJudge(model.tokenizer, model.model.eval())
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """(states, contradicts, neither) per (passage, key point) pair, in one batched pass."""

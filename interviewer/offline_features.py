@@ -42,9 +42,11 @@ MAX_CLAUSES = 5
 long answer (a 130-word answer has about 15 clauses; encoding them all took 45 ms, five take about 25 ms, and the
 paraphrase set credits as many points with five as with all)."""
 NEAREST_UNITS = 2
-"""Sentences and clauses the key-point judge reads per key point. The judge reads a pair of texts at once, which costs
-about 9 ms a pair on two cores: every unit of a 132-word answer against 7 key points is 140 pairs and over a second;
-the two nearest units are 14 pairs."""
+"""Sentences and clauses the key-point judge reads per key point. A pair of texts read together costs about 9 ms on
+two cores: every unit of a 132-word answer against 7 key points is 140 pairs and over a second. On the in-domain
+development half (out of fold, `bench.fit_points`), the two nearest units rank answers as well as every unit does
+(Spearman 0.755 both) and detect as many contradictions (27% and 28%); the nearest one alone detects 14%. Dynamic
+int8 quantisation was tried for speed (three times faster) and dropped: Spearman fell to 0.69."""
 
 
 def content_vectors(encoded: list[EncodedText], question_stems: frozenset[str]) -> np.ndarray:
