@@ -8,9 +8,11 @@ contradicted or missed, from the answer's `makes` and `contradicts`). The comman
 
 1. scores each example out of fold (folds by question, so no question is both fitted and scored) to choose the two
    thresholds: the made threshold is the lowest that credits at most MAX_FALSE_CREDIT of the points not made, the
-   contradicted threshold the lowest that reads at most MAX_FALSE_CONTRADICTION of the points made as false;
+   contradicted threshold the lowest that tells at most MAX_FALSE_ACCUSATION of the answers stating nothing false
+   that they did;
 2. chooses the score rule (`interviewer.point_calibration.ScoreRule`) whose scores, from those out-of-fold verdicts,
-   rank the answers closest to their hand grades (Spearman), over a small grid;
+   come closest to the hand grades (root mean square error), over a small grid: the issue's targets are levels
+   (a concise correct answer at least 3.5), which a rank correlation cannot see;
 3. fits the regression on every example and writes the file, each number with where it came from.
 
 The held-out half is never read. `--model` names another judge folder; `--dry-run` prints without writing.
@@ -45,14 +47,19 @@ from interviewer.settings import load_settings
 FOLDS = 5
 MAX_FALSE_CREDIT = 0.05
 """The issue's target: key points not made, credited, at most 5%."""
-MAX_FALSE_CONTRADICTION = 0.05
-"""A person told that a right claim is false learns the wrong lesson: at most 5% of points made read as false."""
+MAX_FALSE_ACCUSATION = 0.0
+"""A person told that a right claim is false learns the wrong lesson, so no answer of the development half that states
+nothing false may be told that it did. Counted per answer, because that is how a person meets it. With the shipped
+judge (run 3), allowing 2% of those answers to be accused detected no contradiction, and 5% detected 1%: the judge
+reads too many correct sentences as false to call any claim false (see its model card)."""
 THRESHOLDS = np.round(np.arange(0.01, 0.96, 0.01), 2)
 RULES = [
-    ScoreRule(nothing_made, all_but, cost)
-    for nothing_made, all_but, cost in itertools.product((1.0, 1.5, 2.0), (0, 1, 2), (1.0, 1.5, 2.0, 2.5, 3.0))
+    ScoreRule(nothing_made, full_share, cost)
+    for nothing_made, full_share, cost in itertools.product(
+        (1.0, 1.5, 2.0), (1.0, 0.85, 0.75, 0.65), (1.0, 1.5, 2.0, 2.5, 3.0)
+    )
 ]
-"""The guide's own reading (1.5, 1, 2.0) and its neighbours."""
+"""The guide's own reading (1.5, all but one of six or seven, 2.0) and its neighbours."""
 SAME_POINT = 0.8
 """A benchmark answer's key point names the bank's point when their texts are this similar (the bank has reworded a
 few key points since the answers were graded)."""
@@ -127,19 +134,22 @@ def statuses(probabilities: np.ndarray, made_threshold: float, contradicted_thre
 
 
 def lowest(rate_at: dict[float, float], bound: float) -> float:
-    """The lowest threshold whose rate stays within the bound."""
-    return min(t for t, rate in rate_at.items() if rate <= bound)
+    """The lowest threshold whose rate stays within the bound (1.0, which nothing reaches, if none does)."""
+    return min((t for t, rate in rate_at.items() if rate <= bound), default=1.0)
 
 
-def choose_thresholds(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """The made and contradicted thresholds, each the lowest within its bound on out-of-fold probabilities."""
-    missed, made = labels == 0, labels == 1
-    false_credit = {float(t): float(np.mean(probabilities[missed, 1] >= t)) for t in THRESHOLDS}
+def choose_thresholds(examples: Sequence[Example], probabilities: Sequence[np.ndarray]) -> tuple[float, float]:
+    """The made threshold, the lowest within MAX_FALSE_CREDIT of the points not made, and then the contradicted
+    threshold, the lowest within MAX_FALSE_ACCUSATION of the answers with nothing false, on out-of-fold
+    probabilities."""
+    labels, stacked = np.concatenate([e.labels for e in examples]), np.vstack(probabilities)
+    false_credit = {float(t): float(np.mean(stacked[labels == 0, 1] >= t)) for t in THRESHOLDS}
     made_threshold = lowest(false_credit, MAX_FALSE_CREDIT)
-    false_contradiction = {
-        float(t): float(np.mean(statuses(probabilities[made], made_threshold, t) == 2)) for t in THRESHOLDS
+    honest = [p for e, p in zip(examples, probabilities, strict=True) if not np.any(e.labels == 2)]
+    false_accusation = {
+        float(t): float(np.mean([np.any(statuses(p, made_threshold, t) == 2) for p in honest])) for t in THRESHOLDS
     }
-    return made_threshold, lowest(false_contradiction, MAX_FALSE_CONTRADICTION)
+    return made_threshold, lowest(false_accusation, MAX_FALSE_ACCUSATION)
 
 
 def scores(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> list[float]:
@@ -158,13 +168,24 @@ def rank_agreement(examples: Sequence[Example], verdicts: Sequence[np.ndarray], 
     return float(spearmanr(scores(examples, verdicts, rule), [e.record.grade for e in examples]).statistic)
 
 
-def rates(labels: np.ndarray, verdict: np.ndarray) -> dict[str, float]:
-    """The issue's key-point rates for one set of verdicts."""
+def rms_error(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> float:
+    """Root mean square distance between the rule's scores and the hand grades."""
+    errors = np.subtract(scores(examples, verdicts, rule), [e.record.grade for e in examples])
+    return float(np.sqrt(np.mean(errors**2)))
+
+
+def rates(examples: Sequence[Example], verdicts: Sequence[np.ndarray]) -> dict[str, float]:
+    """The issue's key-point rates for one set of verdicts, and the share of answers with nothing false that were
+    told of a false claim."""
+    labels, verdict = np.concatenate([e.labels for e in examples]), np.concatenate(verdicts)
+    honest = [v for e, v in zip(examples, verdicts, strict=True) if not np.any(e.labels == 2)]
     return {
         "made_credited": float(np.mean(verdict[labels == 1] == 1)),
         "not_made_credited": float(np.mean(verdict[labels == 0] == 1)),
         "contradicted_detected": float(np.mean(verdict[labels == 2] == 2)),
+        "contradicted_credited": float(np.mean(verdict[labels == 2] == 1)),
         "made_read_as_contradicted": float(np.mean(verdict[labels == 1] == 2)),
+        "honest_answers_told_of_a_false_claim": float(np.mean([np.any(v == 2) for v in honest])),
     }
 
 
@@ -180,11 +201,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = collect(grader, Judge(args.model), load_bank(settings.knowledge_dir).by_id())
     labels = np.concatenate([e.labels for e in examples])
     oof = out_of_fold(examples)
-    made_threshold, contradicted_threshold = choose_thresholds(np.vstack(oof), labels)
+    made_threshold, contradicted_threshold = choose_thresholds(examples, oof)
     verdicts = [statuses(p, made_threshold, contradicted_threshold) for p in oof]
-    rule = max(RULES, key=lambda candidate: rank_agreement(examples, verdicts, candidate))
-    figures = {name: round(value, 3) for name, value in rates(labels, np.concatenate(verdicts)).items()}
+    rule = min(RULES, key=lambda candidate: rms_error(examples, verdicts, candidate))
+    figures = {name: round(value, 3) for name, value in rates(examples, verdicts).items()}
     figures["spearman"] = round(rank_agreement(examples, verdicts, rule), 3)
+    figures["rmse"] = round(rms_error(examples, verdicts, rule), 3)
     counts = {name: int(np.sum(labels == at)) for at, name in enumerate(CLASSES)}
     print(f"{len(examples)} answers, {len(labels)} key points {counts}")
     print(f"thresholds: made {made_threshold}, contradicted {contradicted_threshold}; rule {rule}")
@@ -208,10 +230,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             "regression": "multinomial logistic regression (scikit-learn, L2, C=1) on every key point",
             "made_threshold": f"lowest P(made) crediting at most {MAX_FALSE_CREDIT:.0%} of the points not made, "
             f"out of fold ({FOLDS} folds by question)",
-            "contradicted_threshold": f"lowest P(contradicted) reading at most {MAX_FALSE_CONTRADICTION:.0%} of the "
-            "points made as contradicted, out of fold",
-            "score_rule": "the grid of bench.fit_points.RULES around the grading guide's reading (1.5, 1, 2.0), the "
-            "best Spearman with the hand grades from out-of-fold verdicts",
+            "contradicted_threshold": f"lowest P(contradicted) telling at most {MAX_FALSE_ACCUSATION:.0%} of the "
+            "answers that state nothing false of a false claim, out of fold",
+            "score_rule": "the grid of bench.fit_points.RULES around the grading guide's reading (1.5, 0.85, 2.0), the "
+            "lowest root mean square error against the hand grades from out-of-fold verdicts",
             "out_of_fold": figures,
         },
     )

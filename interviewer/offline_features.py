@@ -41,12 +41,13 @@ MAX_CLAUSES = 5
 """Clauses encoded per text at most, from the sentences nearest a key point no sentence makes: bounds the cost of a
 long answer (a 130-word answer has about 15 clauses; encoding them all took 45 ms, five take about 25 ms, and the
 paraphrase set credits as many points with five as with all)."""
-NEAREST_UNITS = 2
+NEAREST_UNITS = 1
 """Sentences and clauses the key-point judge reads per key point. A pair of texts read together costs about 9 ms on
 two cores: every unit of a 132-word answer against 7 key points is 140 pairs and over a second. On the in-domain
-development half (out of fold, `bench.fit_points`), the two nearest units rank answers as well as every unit does
-(Spearman 0.755 both) and detect as many contradictions (27% and 28%); the nearest one alone detects 14%. Dynamic
-int8 quantisation was tried for speed (three times faster) and dropped: Spearman fell to 0.69."""
+development half (out of fold, `bench.fit_points`, 2026-11-30), the nearest unit alone credits as many points made
+and ranks answers as well as the two nearest (72.7% and 70.9% of points made credited, Spearman 0.758 and 0.759) at
+half the cost. Dynamic int8 quantisation was tried for speed (three times faster) and dropped: Spearman fell to
+0.69."""
 
 
 def content_vectors(encoded: list[EncodedText], question_stems: frozenset[str]) -> np.ndarray:

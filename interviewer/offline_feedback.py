@@ -123,10 +123,10 @@ def judged_improvements(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Fla
 def judged_reasoning(tally: PointTally, rule: ScoreRule, score: float, flags: Sequence[Flag]) -> str:
     """How the verdicts became the score, in one short paragraph."""
     earned = rule.score(tally.made, tally.contradicted, tally.total)
-    spare = f"all but {rule.all_but} is full marks" if rule.all_but else "all of them is full marks"
+    spare = f"{rule.full_share:.0%} of them is full marks" if rule.full_share < 1 else "all of them is full marks"
     parts = [
         f"{tally.made} of {tally.total} key points made and {tally.contradicted} contradicted, each judged by "
-        "reading every sentence and clause of the answer beside it.",
+        "reading it beside the answer's sentence or clause closest to it.",
         f"Points made earn up to 5 ({spare}); each contradicted point costs {rule.contradiction_cost:g}: "
         f"{earned:.1f}/5.",
     ]

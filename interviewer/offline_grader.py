@@ -212,8 +212,12 @@ class OfflineGrader:
         if inspection.measures is None:
             assessment = empty_assessment(targets.key_points, targets.derived, reference.text, list(inspection.flags))
         elif judge is not None and notice is None:
-            evidence = read_points(judge, targets.key_points, inspection.text, inspection.measures.nearest_units)
             strengths = [point.strength for point in inspection.measures.points]
+            worth = [self.point_calibration.worth_reading(strength) for strength in strengths]
+            nearest = [
+                units if read else [] for units, read in zip(inspection.measures.nearest_units, worth, strict=True)
+            ]
+            evidence = read_points(judge, targets.key_points, inspection.text, nearest)
             judged = decide(self.point_calibration, evidence, strengths)
             assessment, verdicts = assess_judged(
                 inspection, inspection.measures, judged, self.point_calibration, targets, reference.text

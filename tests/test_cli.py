@@ -125,7 +125,9 @@ def test_grade_json_finds_the_reference_for_a_freely_worded_question(
     grade = json.loads(capsys.readouterr().out)
     assert grade["grader"] == "offline" and 0 <= grade["score"] <= 5
     assert grade["reference"]["question_id"].startswith("what-is-the-kv-cache")
-    assert any("keys and values" in point for point in grade["key_points_covered"])
+    made = [point for point in grade["key_points"] if point["status"] == "made"]
+    assert made and grade["key_points_covered"] == [point["key_point"] for point in made]
+    assert all(point["evidence"] in KV_ANSWER for point in made)  # each credited point quotes the answer
     assert main(["grade", "--question", "what's a kv cache", "--answer", "   "]) == 0
     assert "**Score: 0/5**" in capsys.readouterr().out
 
