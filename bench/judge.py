@@ -149,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.no_cv:
         recipe = recipe_of(args)
         print(f"cross-validating the recipe {recipe}", flush=True)
-        scored, probabilities = out_of_fold(training_pairs(recipe.semeval_share, seed=SEED), args.folds, recipe)
+        scored, probabilities = out_of_fold(
+            training_pairs(recipe.semeval_share, recipe.kept, seed=SEED), args.folds, recipe
+        )
         print(cross_validation_report(scored, probabilities, args.folds), flush=True)
     if args.cv_only:
         return

@@ -62,13 +62,13 @@ def semeval_pairs(path: Path = SEMEVAL, share: float = 1.0, seed: int = 0) -> li
     ]
 
 
-def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
+def indomain_pairs(path: Path = INDOMAIN, seed: int = 0, kept: bool = False) -> list[Pair]:
     """Stated and contradicting sentences against their key point, and 'neither' pairs for each key point.
 
-    The key point itself states it (a candidate may say it word for word), and so do its kept sentences (its own
-    words with one to four changed, still true); its mirrored sentences (its own words with one to three changed to
-    make it false) contradict it. The two are minimal pairs: without the mirrored ones the judge learnt that sharing
-    the key point's words means stating it, and with them alone, that changing any of them means contradicting it.
+    The key point itself states it (a candidate may say it word for word), and its mirrored sentences (its own words
+    with one to three changed to make it false) contradict it: without them the judge learnt that sharing the key
+    point's words means stating it. With `kept`, its kept sentences (its own words with one to four changed, still
+    true) state it too, the other half of each minimal pair (`bench.train_judge.Recipe.kept`).
 
     'Neither' texts for a key point are its near misses (its own words, no claim about it), sentences written for
     the question's other key points (related, same vocabulary, a different point; their contradictions too, which
@@ -82,7 +82,7 @@ def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
         points = question["key_points"]
         for point in points:
             key_point = point["key_point"]
-            stated = [key_point, *point["states"], *point.get("kept", [])]
+            stated = [key_point, *point["states"], *(point["kept"] if kept else [])]
             pairs += [Pair(text, key_point, "states", group, "indomain") for text in stated]
             wrong = [*point["contradicts"], *point.get("mirrored", [])]
             pairs += [Pair(text, key_point, "contradicts", group, "indomain") for text in wrong]
@@ -94,9 +94,9 @@ def indomain_pairs(path: Path = INDOMAIN, seed: int = 0) -> list[Pair]:
     return pairs
 
 
-def training_pairs(semeval_share: float, seed: int = 0) -> list[Pair]:
+def training_pairs(semeval_share: float, kept: bool = False, seed: int = 0) -> list[Pair]:
     """Everything a judge is trained on: a seeded share of SemEval's answers and every in-domain pair."""
-    return semeval_pairs(share=semeval_share, seed=seed) + indomain_pairs(seed=seed)
+    return semeval_pairs(share=semeval_share, seed=seed) + indomain_pairs(seed=seed, kept=kept)
 
 
 def folds(pairs: Iterable[Pair], k: int, seed: int = 0) -> list[set[str]]:

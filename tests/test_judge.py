@@ -56,12 +56,13 @@ def test_every_key_point_of_the_in_domain_data_has_sentences_of_each_kind_and_ne
     points = [point for question in data["questions"] for point in question["key_points"]]
     assert all(point["states"] and point["contradicts"] and point["near_misses"] for point in points)
     assert all(len(point["kept"]) == 3 and point["key_point"] not in point["kept"] for point in points)
-    pairs = indomain_pairs()
+    pairs, with_kept = indomain_pairs(), indomain_pairs(kept=True)
     for point in points[:20]:
         own = [pair for pair in pairs if pair.key_point == point["key_point"]]
         neither = {pair.text for pair in own if pair.label == "neither"}
         assert set(point["near_misses"]) <= neither  # its own words, no claim about it
         assert not neither & {*point["states"], *point["contradicts"], *point["mirrored"]}
-        stating = {point["key_point"], *point["states"], *point["kept"]}
-        assert {pair.text for pair in own if pair.label == "states"} == stating
+        assert {pair.text for pair in own if pair.label == "states"} == {point["key_point"], *point["states"]}
         assert set(point["mirrored"]) <= {pair.text for pair in own if pair.label == "contradicts"}
+        stating = {pair.text for pair in with_kept if pair.key_point == point["key_point"] and pair.label == "states"}
+        assert stating == {point["key_point"], *point["states"], *point["kept"]}
