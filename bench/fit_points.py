@@ -40,8 +40,8 @@ from interviewer.judge import JUDGE_PATH, Judge
 from interviewer.knowledge import Question, load_bank
 from interviewer.offline_feedback import EXPLAINS_NOTHING
 from interviewer.offline_grader import OfflineGrader, capped_score, grading_targets
-from interviewer.point_calibration import CLASSES, POINT_CALIBRATION_PATH, PointCalibration, ScoreRule
-from interviewer.point_grading import point_features, read_points
+from interviewer.point_calibration import CLASSES, POINT_CALIBRATION_PATH, PointCalibration, ScoreRule, ramp
+from interviewer.point_grading import PointTally, point_features, read_points
 from interviewer.settings import load_settings
 
 FOLDS = 5
@@ -52,6 +52,12 @@ MAX_FALSE_ACCUSATION = 0.0
 nothing false may be told that it did. Counted per answer, because that is how a person meets it. With the shipped
 judge (run 3), allowing 2% of those answers to be accused detected no contradiction, and 5% detected 1%: the judge
 reads too many correct sentences as false to call any claim false (see its model card)."""
+CREDIT_MARGIN = 0.2
+"""Half the width of the credit ramp around the made threshold (`interviewer.point_calibration.ramp`). Counting
+verdicts alone (no ramp) made the score jump by a whole key point when one word changed: 9 of `bench.speech`'s 22
+answers graded more than 0.5 apart spoken and typed. Out of fold on the development half, margins of 0.05, 0.1, 0.2,
+0.3 and 0.4 ranked answers at Spearman 0.752, 0.751, 0.759, 0.752 and 0.746 (0.757 without); 0.2 ranks best and
+left 4 of the 22 answers over 0.5 apart (3 with 0.4)."""
 THRESHOLDS = np.round(np.arange(0.01, 0.96, 0.01), 2)
 RULES = [
     ScoreRule(nothing_made, full_share, cost)
@@ -152,25 +158,43 @@ def choose_thresholds(examples: Sequence[Example], probabilities: Sequence[np.nd
     return made_threshold, lowest(false_accusation, MAX_FALSE_ACCUSATION)
 
 
-def scores(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> list[float]:
-    """Each answer's score as the grade computes it from its verdicts and flags."""
+def tallies(
+    examples: Sequence[Example],
+    probabilities: Sequence[np.ndarray],
+    verdicts: Sequence[np.ndarray],
+    made_threshold: float,
+) -> list[PointTally]:
+    """Each answer's `PointTally` as the grade makes it: the verdicts counted, the points not contradicted credited
+    by the `ramp` of their P(made), nothing for an answer that explains nothing."""
     result = []
-    for example, verdict in zip(examples, verdicts, strict=True):
-        made, contradicted = int(np.sum(verdict == 1)), int(np.sum(verdict == 2))
+    for example, rows, verdict in zip(examples, probabilities, verdicts, strict=True):
         if EXPLAINS_NOTHING & set(example.flags):
-            made = contradicted = 0
-        result.append(capped_score(rule.score(made, contradicted, len(verdict)), example.flags))  # type: ignore[arg-type]
+            result.append(PointTally(made=0, contradicted=0, total=len(verdict), credit=0.0))
+            continue
+        result.append(
+            PointTally(
+                made=int(np.sum(verdict == 1)),
+                contradicted=int(np.sum(verdict == 2)),
+                total=len(verdict),
+                credit=sum(ramp(float(p), made_threshold, CREDIT_MARGIN) for p in rows[verdict != 2, 1]),
+            )
+        )
     return result
 
 
-def rank_agreement(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> float:
+def scores(examples: Sequence[Example], counted: Sequence[PointTally], rule: ScoreRule) -> list[float]:
+    """Each answer's score as the grade computes it from its tally and flags."""
+    return [capped_score(t.score(rule), e.flags) for e, t in zip(examples, counted, strict=True)]  # type: ignore[arg-type]
+
+
+def rank_agreement(examples: Sequence[Example], counted: Sequence[PointTally], rule: ScoreRule) -> float:
     """Spearman between the rule's scores and the hand grades."""
-    return float(spearmanr(scores(examples, verdicts, rule), [e.record.grade for e in examples]).statistic)
+    return float(spearmanr(scores(examples, counted, rule), [e.record.grade for e in examples]).statistic)
 
 
-def rms_error(examples: Sequence[Example], verdicts: Sequence[np.ndarray], rule: ScoreRule) -> float:
+def rms_error(examples: Sequence[Example], counted: Sequence[PointTally], rule: ScoreRule) -> float:
     """Root mean square distance between the rule's scores and the hand grades."""
-    errors = np.subtract(scores(examples, verdicts, rule), [e.record.grade for e in examples])
+    errors = np.subtract(scores(examples, counted, rule), [e.record.grade for e in examples])
     return float(np.sqrt(np.mean(errors**2)))
 
 
@@ -203,10 +227,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     oof = out_of_fold(examples)
     made_threshold, contradicted_threshold = choose_thresholds(examples, oof)
     verdicts = [statuses(p, made_threshold, contradicted_threshold) for p in oof]
-    rule = min(RULES, key=lambda candidate: rms_error(examples, verdicts, candidate))
+    counted = tallies(examples, oof, verdicts, made_threshold)
+    rule = min(RULES, key=lambda candidate: rms_error(examples, counted, candidate))
     figures = {name: round(value, 3) for name, value in rates(examples, verdicts).items()}
-    figures["spearman"] = round(rank_agreement(examples, verdicts, rule), 3)
-    figures["rmse"] = round(rms_error(examples, verdicts, rule), 3)
+    figures["spearman"] = round(rank_agreement(examples, counted, rule), 3)
+    figures["rmse"] = round(rms_error(examples, counted, rule), 3)
     counts = {name: int(np.sum(labels == at)) for at, name in enumerate(CLASSES)}
     print(f"{len(examples)} answers, {len(labels)} key points {counts}")
     print(f"thresholds: made {made_threshold}, contradicted {contradicted_threshold}; rule {rule}")
@@ -218,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         made_threshold=made_threshold,
         contradicted_threshold=contradicted_threshold,
         rule=rule,
+        credit_margin=CREDIT_MARGIN,
         about={
             "command": "python -m bench.fit_points",
             "fitted": datetime.date.today().isoformat(),

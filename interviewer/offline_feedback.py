@@ -122,13 +122,13 @@ def judged_improvements(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Fla
 
 def judged_reasoning(tally: PointTally, rule: ScoreRule, score: float, flags: Sequence[Flag]) -> str:
     """How the verdicts became the score, in one short paragraph."""
-    earned = rule.score(tally.made, tally.contradicted, tally.total)
+    earned = tally.score(rule)
     spare = f"{rule.full_share:.0%} of them is full marks" if rule.full_share < 1 else "all of them is full marks"
     parts = [
         f"{tally.made} of {tally.total} key points made and {tally.contradicted} contradicted, each judged by "
         "reading it beside the answer's sentence or clause closest to it.",
-        f"Points made earn up to 5 ({spare}); each contradicted point costs {rule.contradiction_cost:g}: "
-        f"{earned:.1f}/5.",
+        f"Points made earn up to 5 ({spare}), each counted by how sure the grader is ({tally.credit:.1f} of "
+        f"{tally.total} here); each contradicted point costs {rule.contradiction_cost:g}: {earned:.1f}/5.",
     ]
     if score < round(earned, 1):
         named = ", ".join(flag.replace("_", " ") for flag in flags if flag in _FLAG_ADVICE)

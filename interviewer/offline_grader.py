@@ -332,12 +332,12 @@ def assess_judged(
     nothing, whatever the judge read in it."""
     flags = list(inspection.flags)
     if EXPLAINS_NOTHING & set(flags):
-        judged = [PointJudgement(v.key_point, "missed", v.strength, None) for v in judged]
-    tally = PointTally.of(judged)
+        judged = [PointJudgement(v.key_point, "missed", 0.0, None) for v in judged]
+    tally = PointTally.of(judged, point_calibration.credit)
     if tally.contradicted and tally.contradicted >= tally.made:
         flags.append("false_claims")
     rule = point_calibration.rule
-    score = capped_score(rule.score(tally.made, tally.contradicted, tally.total), inspection.flags)
+    score = capped_score(tally.score(rule), inspection.flags)
     talk = min(communication(inspection.text, flags), round(score + 1.0, 1))
     depth = 0.0 if EXPLAINS_NOTHING & set(flags) else 5 * min(1.0, 2 * measures.sentence_reach)
     verdicts = verdicts_for_grade(judged)

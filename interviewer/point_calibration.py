@@ -44,10 +44,19 @@ class ScoreRule:
     contradiction_cost: float = 2.0
     """What each contradicted key point takes off."""
 
-    def score(self, made: int, contradicted: int, total: int) -> float:
+    def score(self, made: float, contradicted: int, total: int) -> float:
         """nothing_made to 5 by the share made (`full_share` is full), less the cost of each false claim."""
         share = min(1.0, made / max(1, total) / self.full_share)
         return max(0.0, self.nothing_made + (5.0 - self.nothing_made) * share - self.contradiction_cost * contradicted)
+
+
+def ramp(p_made: float, threshold: float, margin: float) -> float:
+    """How much of a key point the score counts: none well below the made threshold, all well above it, and in
+    between a straight line `margin` wide on each side, so that a point read just either side of the threshold (a
+    word heard differently: "saved model" for "SavedModel") moves the score a little rather than by a whole point."""
+    if margin <= 0:
+        return float(p_made >= threshold)
+    return min(1.0, max(0.0, 0.5 + (p_made - threshold) / (2 * margin)))
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,13 @@ class PointCalibration:
     made_threshold: float
     contradicted_threshold: float
     rule: ScoreRule = ScoreRule()
+    credit_margin: float = 0.0
+    """Half the width of the `ramp` around the made threshold over which a key point earns part of its credit."""
     about: dict[str, Any] = field(default_factory=dict)
+
+    def credit(self, p_made: float) -> float:
+        """The share of a key point the score counts, from its P(made)."""
+        return ramp(p_made, self.made_threshold, self.credit_margin)
 
     def probabilities(self, features: Sequence[float]) -> dict[KeyPointStatus, float]:
         """P(missed), P(made), P(contradicted) for one key point's features (in FEATURES order)."""
@@ -107,6 +122,7 @@ class PointCalibration:
             "made_threshold": self.made_threshold,
             "contradicted_threshold": self.contradicted_threshold,
             "score_rule": vars(self.rule),
+            "credit_margin": self.credit_margin,
             "about": self.about,
         }
 
@@ -121,6 +137,7 @@ class PointCalibration:
             made_threshold=float(data["made_threshold"]),
             contradicted_threshold=float(data["contradicted_threshold"]),
             rule=ScoreRule(**data["score_rule"]),
+            credit_margin=float(data.get("credit_margin", 0.0)),
             about=dict(data.get("about", {})),
         )
 

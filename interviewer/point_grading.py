@@ -10,12 +10,12 @@ grade, every confident false claim costs a large part of it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from interviewer.grade import CriterionScores, KeyPointVerdict
 from interviewer.judge import Judge, PointEvidence, PointJudgement
-from interviewer.point_calibration import PointCalibration
+from interviewer.point_calibration import PointCalibration, ScoreRule
 from interviewer.wording import clauses, sentences
 
 
@@ -65,20 +65,28 @@ def decide(
 
 @dataclass(frozen=True)
 class PointTally:
-    """How many key points were made and contradicted, of how many."""
+    """How many key points were made and contradicted, of how many, and the credit the score counts."""
 
     made: int
     contradicted: int
     total: int
+    credit: float
+    """The key points not contradicted, each counted by `PointCalibration.credit` of its P(made): what the score
+    follows, so that a point read just either side of the made threshold moves it a little, not by a whole point."""
 
     @classmethod
-    def of(cls, verdicts: Sequence[PointJudgement]) -> PointTally:
-        """Count the verdicts."""
+    def of(cls, verdicts: Sequence[PointJudgement], credit: Callable[[float], float]) -> PointTally:
+        """Count the verdicts, and credit each point not contradicted by `credit` of its P(made)."""
         return cls(
             made=sum(verdict.status == "made" for verdict in verdicts),
             contradicted=sum(verdict.status == "contradicted" for verdict in verdicts),
             total=len(verdicts),
+            credit=sum(credit(verdict.strength) for verdict in verdicts if verdict.status != "contradicted"),
         )
+
+    def score(self, rule: ScoreRule) -> float:
+        """The score the rule gives this tally."""
+        return rule.score(self.credit, self.contradicted, self.total)
 
     def criteria(self, score: float, depth: float, communication: float) -> CriterionScores:
         """Correctness from the claims judged (a false claim against the points made), completeness from the share

@@ -4,6 +4,7 @@ says so and is graded as before."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from interviewer.knowledge import Question, load_bank
 from interviewer.llm_grader import LLMGrader
 from interviewer.models import Reference
 from interviewer.offline_grader import NO_JUDGE_NOTICE, OfflineGrader
-from interviewer.point_calibration import PointCalibration, ScoreRule, load_point_calibration
+from interviewer.point_calibration import PointCalibration, ScoreRule, load_point_calibration, ramp
 from interviewer.point_grading import PointTally, passages
 from interviewer.settings import load_settings
 from tests.conftest import KNOWLEDGE_DIR
@@ -56,8 +57,21 @@ def test_points_made_raise_the_score_from_nothing_made_to_five() -> None:
     assert scores == sorted(scores)
 
 
+def test_a_point_on_the_edge_of_being_credited_moves_the_score_by_its_probability_not_a_whole_point() -> None:
+    rule = ScoreRule(nothing_made=1.0, full_share=0.85, contradiction_cost=1.0)
+    made, missed = PointJudgement("p", "made", 0.52, "a passage"), PointJudgement("p", "missed", 0.50, None)
+    sure = [PointJudgement(f"q{i}", "made", 0.95, "a passage") for i in range(3)]
+    credit = functools.partial(ramp, threshold=0.51, margin=0.1)
+    just_made, just_missed = PointTally.of([*sure, made], credit), PointTally.of([*sure, missed], credit)
+    assert (just_made.made, just_missed.made) == (4, 3)
+    assert abs(just_made.score(rule) - just_missed.score(rule)) < 0.2
+    far_below = PointTally.of([*sure, PointJudgement("p", "missed", 0.2, None)], credit)
+    nothing = PointTally.of([*sure, PointJudgement("p", "missed", 0.0, None)], credit)
+    assert far_below.score(rule) == nothing.score(rule)  # a point clearly missed earns nothing
+
+
 def test_correctness_counts_false_claims_against_points_made() -> None:
-    tally = PointTally.of([verdict("made"), verdict("contradicted"), verdict("missed")])
+    tally = PointTally.of([verdict("made"), verdict("contradicted"), verdict("missed")], TRUSTING.credit)
     assert tally.criteria(score=2.0, depth=3.0, communication=4.0).correctness == 2.5
 
 
@@ -170,7 +184,7 @@ def test_a_concise_answer_in_its_own_words_is_credited_with_its_sentences(
     assert {point.key_point for point in made} >= {FUSION}
     assert all(point.evidence and point.evidence in CONCISE for point in made)
     assert not [point for point in grade.key_points if point.status == "contradicted"]
-    assert grade.score >= judged.grade(question.question, CONTRADICTING, reference(question)).score + 1.5
+    assert grade.score >= judged.grade(question.question, CONTRADICTING, reference(question)).score + 1.0
     assert [point.key_point for point in grade.key_points] == list(question.key_points)
     assert grade.key_points_covered == [point.key_point for point in made]
     assert made[0].evidence.rstrip(".") in grade.strengths
