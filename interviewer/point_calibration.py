@@ -94,8 +94,8 @@ class PointCalibration:
 
     def worth_reading(self, strength: float) -> bool:
         """Whether any reading of the judge (P(states) and P(contradicts), each in [0, 1]) could make this key point
-        anything but missed, given the embedding matcher's strength. Most key points of an answer are far from it;
-        skipping the judge for them saves its cost (about 9 ms a pair) without changing a verdict.
+        anything but missed without credit, given the embedding matcher's strength. Most key points of an answer are
+        far from it; skipping the judge for them saves its cost (about 9 ms a pair) without changing the grade.
 
         An upper bound of each class's probability: P(k) = 1 / (1 + sum_j exp(l_j - l_k)), and every l_j - l_k is
         linear in the judge's two probabilities, so its lowest value on [0, 1]^2 is at a corner.
@@ -110,7 +110,8 @@ class PointCalibration:
             return float(1.0 / (1.0 + np.exp(np.delete(lowest, k)).sum()))
 
         made, contradicted = CLASSES.index("made"), CLASSES.index("contradicted")
-        return highest(made) >= self.made_threshold or highest(contradicted) >= self.contradicted_threshold
+        earns = self.made_threshold - self.credit_margin  # the ramp credits anything above this
+        return highest(made) > earns or highest(contradicted) >= self.contradicted_threshold
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the file."""

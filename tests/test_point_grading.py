@@ -97,6 +97,7 @@ def test_the_judge_is_skipped_only_where_no_reading_of_it_could_change_the_verdi
     assert skipped and len(skipped) < 61  # far points are skipped, close ones are read
     for strength in skipped:
         assert {calibration.status((strength, s, c))[0] for s, c in readings} == {"missed"}
+        assert {calibration.credit(calibration.probabilities((strength, s, c))["made"]) for s, c in readings} == {0.0}
 
 
 def test_the_shipped_calibration_says_where_each_number_came_from() -> None:
