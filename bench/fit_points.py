@@ -52,6 +52,9 @@ MAX_FALSE_ACCUSATION = 0.0
 nothing false may be told that it did. Counted per answer, because that is how a person meets it. With the shipped
 judge (run 3), allowing 2% of those answers to be accused detected no contradiction, and 5% detected 1%: the judge
 reads too many correct sentences as false to call any claim false (see its model card)."""
+NEVER = 1.0
+"""The contradicted threshold that no probability reaches: written when the bound on false accusations leaves no
+contradiction detected out of fold, so that a refit cannot start calling claims false by luck."""
 CREDIT_MARGIN = 0.2
 """Half the width of the credit ramp around the made threshold (`interviewer.point_calibration.ramp`). Counting
 verdicts alone (no ramp) made the score jump by a whole key point when one word changed: 9 of `bench.speech`'s 22
@@ -155,7 +158,12 @@ def choose_thresholds(examples: Sequence[Example], probabilities: Sequence[np.nd
     false_accusation = {
         float(t): float(np.mean([np.any(statuses(p, made_threshold, t) == 2) for p in honest])) for t in THRESHOLDS
     }
-    return made_threshold, lowest(false_accusation, MAX_FALSE_ACCUSATION)
+    contradicted_threshold = lowest(false_accusation, MAX_FALSE_ACCUSATION)
+    detected = [
+        np.any(statuses(p, made_threshold, contradicted_threshold)[e.labels == 2] == 2)
+        for e, p in zip(examples, probabilities, strict=True)
+    ]
+    return made_threshold, contradicted_threshold if any(detected) else NEVER
 
 
 def tallies(
@@ -257,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "made_threshold": f"lowest P(made) crediting at most {MAX_FALSE_CREDIT:.0%} of the points not made, "
             f"out of fold ({FOLDS} folds by question)",
             "contradicted_threshold": f"lowest P(contradicted) telling at most {MAX_FALSE_ACCUSATION:.0%} of the "
-            "answers that state nothing false of a false claim, out of fold",
+            "answers that state nothing false of a false claim, out of fold; 1.0 (no claim is ever called false) "
+            "when that threshold detects no contradiction",
             "score_rule": "the grid of bench.fit_points.RULES around the grading guide's reading (1.5, 0.85, 2.0), the "
             "lowest root mean square error against the hand grades from out-of-fold verdicts",
             "out_of_fold": figures,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from interviewer.grade import Assessment, CriterionScores, Flag, KeyPointVerdict
 from interviewer.offline_features import Measures
-from interviewer.point_calibration import ScoreRule
+from interviewer.point_calibration import PointCalibration
 from interviewer.point_grading import PointTally
 from interviewer.wording import first_words, sentences
 
@@ -98,7 +98,7 @@ def judged_strengths(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Flag])
         return "Nothing can be credited yet: the answer does not explain anything the question asks."
     made = [verdict for verdict in verdicts if verdict.status == "made"]
     if not made:
-        return "No key point is made yet."
+        return "No key point is clearly made yet."
     said = [f"You said {_quoted(v.evidence)}: right, {v.key_point.rstrip('.')}." for v in made[:SHOWN_POINTS]]
     more = len(made) - SHOWN_POINTS
     return " ".join([*said, *([f"You made {more} more key point{'s' if more > 1 else ''}."] if more > 0 else [])])
@@ -120,16 +120,20 @@ def judged_improvements(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Fla
     return " ".join(advice)
 
 
-def judged_reasoning(tally: PointTally, rule: ScoreRule, score: float, flags: Sequence[Flag]) -> str:
+def judged_reasoning(tally: PointTally, calibration: PointCalibration, score: float, flags: Sequence[Flag]) -> str:
     """How the verdicts became the score, in one short paragraph."""
+    rule = calibration.rule
     earned = tally.score(rule)
-    spare = f"{rule.full_share:.0%} of them is full marks" if rule.full_share < 1 else "all of them is full marks"
+    full = f"{rule.full_share:.0%} of them earns full marks" if rule.full_share < 1 else "all of them earn full marks"
     parts = [
-        f"{tally.made} of {tally.total} key points made and {tally.contradicted} contradicted, each judged by "
-        "reading it beside the answer's sentence or clause closest to it.",
-        f"Points made earn up to 5 ({spare}), each counted by how sure the grader is ({tally.credit:.1f} of "
-        f"{tally.total} here); each contradicted point costs {rule.contradiction_cost:g}: {earned:.1f}/5.",
+        f"{tally.made} of {tally.total} key points made, each judged by reading it beside the answer's sentence or "
+        "clause closest to it.",
+        f"An answer that makes none scores {rule.nothing_made:g}; each key point adds by how sure the grader is that "
+        f"it was made ({tally.credit:.1f} of {tally.total} here), and {full}.",
     ]
+    if calibration.calls_false_claims:
+        parts.append(f"Each false claim costs {rule.contradiction_cost:g} ({tally.contradicted} here).")
+    parts.append(f"{earned:.1f}/5.")
     if score < round(earned, 1):
         named = ", ".join(flag.replace("_", " ") for flag in flags if flag in _FLAG_ADVICE)
         parts.append(f"Then {score:.1f}: {named}.")

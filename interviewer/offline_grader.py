@@ -338,14 +338,20 @@ def assess_judged(
         flags.append("false_claims")
     rule = point_calibration.rule
     score = capped_score(tally.score(rule), inspection.flags)
+    if EXPLAINS_NOTHING & set(flags):
+        correctness = score
+    elif point_calibration.calls_false_claims:
+        correctness = tally.claims_correctness(score)
+    else:  # nothing is ever read as false: how much of the answer the reference supports, at most a point above
+        correctness = min(5 * measures.soft_precision, 5.0, score + 1.0)
     talk = min(communication(inspection.text, flags), round(score + 1.0, 1))
     depth = 0.0 if EXPLAINS_NOTHING & set(flags) else 5 * min(1.0, 2 * measures.sentence_reach)
     verdicts = verdicts_for_grade(judged)
     assessment = Assessment(
-        reasoning=judged_reasoning(tally, rule, score, flags),
+        reasoning=judged_reasoning(tally, point_calibration, score, flags),
         key_points_covered=[v.key_point for v in verdicts if v.status == "made"],
         key_points_missed=[v.key_point for v in verdicts if v.status != "made"],
-        criteria=tally.criteria(score, min(depth, score + 1.0), talk),
+        criteria=tally.criteria(correctness, min(depth, score + 1.0), talk),
         score=score,
         strengths=judged_strengths(verdicts, flags),
         improvements=judged_improvements(verdicts, flags),

@@ -40,13 +40,14 @@ class ScoreRule:
     """The score of an on-topic answer that makes no key point and contradicts none."""
     full_share: float = 0.85
     """The share of the key points that earns full marks: the guide's "all, or all but one" of a question's five to
-    seven, as a share so that it holds for a question with two (one of two made is half, not full marks)."""
+    seven, as a share so that it holds for a question with two (one of two made is not full marks)."""
     contradiction_cost: float = 2.0
     """What each contradicted key point takes off."""
 
-    def score(self, made: float, contradicted: int, total: int) -> float:
-        """nothing_made to 5 by the share made (`full_share` is full), less the cost of each false claim."""
-        share = min(1.0, made / max(1, total) / self.full_share)
+    def score(self, credit: float, contradicted: int, total: int) -> float:
+        """nothing_made to 5 by the share of the key points credited (`full_share` is full), less the cost of each
+        false claim."""
+        share = min(1.0, credit / max(1, total) / self.full_share)
         return max(0.0, self.nothing_made + (5.0 - self.nothing_made) * share - self.contradiction_cost * contradicted)
 
 
@@ -72,6 +73,13 @@ class PointCalibration:
     credit_margin: float = 0.0
     """Half the width of the `ramp` around the made threshold over which a key point earns part of its credit."""
     about: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def calls_false_claims(self) -> bool:
+        """Whether this calibration ever reads a key point as contradicted: `bench.fit_points` writes a threshold of
+        1.0, which no probability reaches, when no threshold detected a contradiction out of fold without accusing
+        an honest answer."""
+        return self.contradicted_threshold < 1.0
 
     def credit(self, p_made: float) -> float:
         """The share of a key point the score counts, from its P(made)."""

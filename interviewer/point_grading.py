@@ -1,11 +1,11 @@
 """An answer's key points judged one by one, and the score that follows from them.
 
-The key-point judge (`interviewer.judge`) reads each sentence and clause of the answer beside each key point; the
-embedding matcher measured how closely the answer says it. The key-point calibration
+The key-point judge (`interviewer.judge`) reads the answer's sentence or clause nearest each key point beside it;
+the embedding matcher measured how closely the answer says it. The key-point calibration
 (`interviewer.point_calibration`) weighs the two into a verdict per key point: made (with the sentence that makes
-it), contradicted (with the false claim) or missed; and its score rule turns the verdicts into the grade's score,
-following the in-domain grading guide (`bench/data/indomain/README.md`): the share of key points made sets the
-grade, every confident false claim costs a large part of it.
+it), contradicted (with the false claim, when the calibration calls claims false) or missed. The score follows the
+in-domain grading guide (`bench/data/indomain/README.md`): each key point credited by how sure the calibration is
+that it was made, the share credited setting the grade, and each false claim costing part of it.
 """
 
 from __future__ import annotations
@@ -88,17 +88,20 @@ class PointTally:
         """The score the rule gives this tally."""
         return rule.score(self.credit, self.contradicted, self.total)
 
-    def criteria(self, score: float, depth: float, communication: float) -> CriterionScores:
-        """Correctness from the claims judged (a false claim against the points made), completeness from the share
-        made; depth and communication come from the caller's measures."""
-        claims = self.made + self.contradicted
-        correctness = 5.0 * self.made / claims if claims else min(score, 1.5)
+    def criteria(self, correctness: float, depth: float, communication: float) -> CriterionScores:
+        """Completeness from the share of the key points credited; the other criteria come from the caller."""
         return CriterionScores(
             correctness=round(correctness, 1),
-            completeness=round(5.0 * self.made / max(1, self.total), 1),
+            completeness=round(5.0 * self.credit / max(1, self.total), 1),
             depth=round(depth, 1),
             communication=round(communication, 1),
         )
+
+    def claims_correctness(self, score: float) -> float:
+        """Correctness from the claims judged: the false claims against the points made (an answer that makes no
+        claim is as correct as its score, at most 1.5)."""
+        claims = self.made + self.contradicted
+        return 5.0 * self.made / claims if claims else min(score, 1.5)
 
 
 def verdicts_for_grade(verdicts: Sequence[PointJudgement]) -> list[KeyPointVerdict]:

@@ -19,6 +19,7 @@ from interviewer.offline_grader import NO_JUDGE_NOTICE, OfflineGrader
 from interviewer.point_calibration import PointCalibration, ScoreRule, load_point_calibration, ramp
 from interviewer.point_grading import PointTally, passages
 from interviewer.settings import load_settings
+from interviewer.wording import sentences
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fake_llm import FakeLLM, graded
 
@@ -44,15 +45,15 @@ def verdict(status: str) -> PointJudgement:
 
 def test_a_contradicted_point_costs_the_score_and_the_score_never_goes_below_zero() -> None:
     rule = ScoreRule(nothing_made=1.5, full_share=0.85, contradiction_cost=2.0)
-    assert rule.score(made=6, contradicted=0, total=7) == 5.0  # all but one key point is full marks
-    assert rule.score(made=1, contradicted=0, total=2) < 4.0  # but one of two is not
-    assert rule.score(made=6, contradicted=1, total=7) == pytest.approx(3.0)
-    assert rule.score(made=0, contradicted=3, total=7) == 0.0
+    assert rule.score(credit=6, contradicted=0, total=7) == 5.0  # all but one key point is full marks
+    assert rule.score(credit=1, contradicted=0, total=2) < 4.0  # but one of two is not
+    assert rule.score(credit=6, contradicted=1, total=7) == pytest.approx(3.0)
+    assert rule.score(credit=0, contradicted=3, total=7) == 0.0
 
 
 def test_points_made_raise_the_score_from_nothing_made_to_five() -> None:
     rule = load_point_calibration().rule
-    scores = [rule.score(made=made, contradicted=0, total=7) for made in range(8)]
+    scores = [rule.score(credit=made, contradicted=0, total=7) for made in range(8)]
     assert scores[0] == rule.nothing_made and scores[-1] == 5.0
     assert scores == sorted(scores)
 
@@ -72,7 +73,7 @@ def test_a_point_on_the_edge_of_being_credited_moves_the_score_by_its_probabilit
 
 def test_correctness_counts_false_claims_against_points_made() -> None:
     tally = PointTally.of([verdict("made"), verdict("contradicted"), verdict("missed")], TRUSTING.credit)
-    assert tally.criteria(score=2.0, depth=3.0, communication=4.0).correctness == 2.5
+    assert tally.claims_correctness(score=2.0) == 2.5
 
 
 def test_a_likely_contradiction_beats_a_weaker_match_and_needs_its_threshold() -> None:
@@ -100,6 +101,14 @@ def test_the_judge_is_skipped_only_where_no_reading_of_it_could_change_the_verdi
         assert {calibration.credit(calibration.probabilities((strength, s, c))["made"]) for s, c in readings} == {0.0}
 
 
+def test_the_shipped_calibration_never_calls_a_claim_false() -> None:
+    # Out of fold, no threshold detected a contradiction without telling an honest answer it said something false.
+    calibration = load_point_calibration()
+    assert not calibration.calls_false_claims
+    readings = [(strength, s, c) for strength in np.linspace(-0.5, 1.5, 21) for s in (0, 0.5, 1) for c in (0, 0.5, 1)]
+    assert {calibration.status(features)[0] for features in readings} == {"missed", "made"}
+
+
 def test_the_shipped_calibration_says_where_each_number_came_from() -> None:
     about = load_point_calibration().about
     assert {"data", "made_threshold", "contradicted_threshold", "score_rule", "out_of_fold"} <= set(about)
@@ -109,7 +118,8 @@ def test_the_shipped_calibration_says_where_each_number_came_from() -> None:
 def test_spoken_answers_without_punctuation_are_read_in_pieces_the_judge_can_hold() -> None:
     spoken = " ".join(["so um batching groups requests together and it raises throughput"] * 10)
     assert all(len(piece.split()) <= 40 for piece in passages(spoken))
-    assert set(passages(spoken).values()) <= set(passages(spoken))  # evidence is a whole sentence of the answer
+    assert all(piece in sentence for piece, sentence in passages(spoken).items())  # quoted as its whole sentence
+    assert set(passages(spoken).values()) <= set(sentences(spoken, drop_code=True))
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +153,7 @@ def judged(embedder, judge: Judge) -> OfflineGrader:
 def test_a_false_claim_in_the_key_points_words_earns_nothing(judged: OfflineGrader, question: Question) -> None:
     grade = judged.grade(question.question, CONTRADICTING, reference(question))
     assert FUSION not in grade.key_points_covered
-    assert grade.score <= 1.5 and grade.criteria.correctness <= 1.5
+    assert grade.score <= 1.5 and grade.criteria.correctness <= grade.score + 1.0
 
 
 TRUSTING = PointCalibration(
