@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import difflib
+import functools
+import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,12 +38,12 @@ from sklearn.model_selection import GroupKFold
 from bench.grading import bank_reference
 from bench.indomain_data import DEV, GradedAnswer, load_dev
 from interviewer.embeddings import SentenceTransformerEmbedder
-from interviewer.judge import JUDGE_PATH, Judge
+from interviewer.judge import JUDGE_PATH, Judge, PointJudgement
 from interviewer.knowledge import Question, load_bank
 from interviewer.offline_feedback import EXPLAINS_NOTHING
 from interviewer.offline_grader import OfflineGrader, capped_score, grading_targets
 from interviewer.point_calibration import CLASSES, POINT_CALIBRATION_PATH, PointCalibration, ScoreRule, ramp
-from interviewer.point_grading import PointTally, point_features, read_points
+from interviewer.point_grading import PointTally, credited_nothing, point_features, read_points
 from interviewer.settings import load_settings
 
 FOLDS = 5
@@ -114,6 +116,11 @@ def collect(grader: OfflineGrader, judge: Judge, bank: dict[str, Question]) -> l
     return examples
 
 
+def weights_digest(folder: Path) -> str:
+    """The sha256 of a judge's weights: the calibration holds only for the weights it was fitted on."""
+    return hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+
+
 def regression(features: np.ndarray, labels: np.ndarray) -> LogisticRegression:
     """The multinomial logistic regression over FEATURES."""
     return LogisticRegression(max_iter=2000).fit(features, labels)
@@ -172,21 +179,19 @@ def tallies(
     verdicts: Sequence[np.ndarray],
     made_threshold: float,
 ) -> list[PointTally]:
-    """Each answer's `PointTally` as the grade makes it: the verdicts counted, the points not contradicted credited
-    by the `ramp` of their P(made), nothing for an answer that explains nothing."""
+    """Each answer's `PointTally` as the grade makes it (`interviewer.offline_grader.assess_judged`): the verdicts
+    with their probabilities, nothing credited to an answer that explains nothing, and each point credited by the
+    `ramp` of its P(made)."""
+    credit = functools.partial(ramp, threshold=made_threshold, margin=CREDIT_MARGIN)
     result = []
     for example, rows, verdict in zip(examples, probabilities, verdicts, strict=True):
+        judged = [
+            PointJudgement("", CLASSES[int(status)], float(row[2] if status == 2 else row[1]), None)
+            for row, status in zip(rows, verdict, strict=True)
+        ]
         if EXPLAINS_NOTHING & set(example.flags):
-            result.append(PointTally(made=0, contradicted=0, total=len(verdict), credit=0.0))
-            continue
-        result.append(
-            PointTally(
-                made=int(np.sum(verdict == 1)),
-                contradicted=int(np.sum(verdict == 2)),
-                total=len(verdict),
-                credit=sum(ramp(float(p), made_threshold, CREDIT_MARGIN) for p in rows[verdict != 2, 1]),
-            )
-        )
+            judged = credited_nothing(judged)
+        result.append(PointTally.of(judged, credit))
     return result
 
 
@@ -259,8 +264,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{len(labels)} key points labelled by hand {counts}; "
             "the held-out half is never read",
             "judge": str(args.model.name),
+            "judge_sha256": weights_digest(args.model),
             "features": "per key point: the embedding matcher's strength, the judge's highest P(states) and "
-            "P(contradicts) over the answer's sentences and clauses",
+            "P(contradicts) on the answer's sentence or clause nearest the key point",
             "regression": "multinomial logistic regression (scikit-learn, L2, C=1) on every key point",
             "made_threshold": f"lowest P(made) crediting at most {MAX_FALSE_CREDIT:.0%} of the points not made, "
             f"out of fold ({FOLDS} folds by question)",

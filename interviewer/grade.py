@@ -125,11 +125,6 @@ class Grade(Assessment):
     )
 
     @property
-    def contradicted(self) -> list[KeyPointVerdict]:
-        """The key points the answer states falsely."""
-        return [verdict for verdict in self.key_points if verdict.status == "contradicted"]
-
-    @property
     def flag_labels(self) -> list[str]:
         """The flags in words."""
         return [FLAG_LABELS[flag] for flag in self.flags]

@@ -49,7 +49,7 @@ from interviewer.offline_feedback import (
     strengths,
 )
 from interviewer.point_calibration import PointCalibration, load_point_calibration
-from interviewer.point_grading import PointTally, decide, read_points, verdicts_for_grade
+from interviewer.point_grading import PointTally, credited_nothing, decide, read_points, verdicts_for_grade
 from interviewer.wording import sentences
 
 GRADER_NAME = "offline"
@@ -332,7 +332,7 @@ def assess_judged(
     nothing, whatever the judge read in it."""
     flags = list(inspection.flags)
     if EXPLAINS_NOTHING & set(flags):
-        judged = [PointJudgement(v.key_point, "missed", 0.0, None) for v in judged]
+        judged = credited_nothing(judged)
     tally = PointTally.of(judged, point_calibration.credit)
     if tally.contradicted and tally.contradicted >= tally.made:
         flags.append("false_claims")

@@ -63,6 +63,12 @@ def decide(
     return verdicts
 
 
+def credited_nothing(verdicts: Sequence[PointJudgement]) -> list[PointJudgement]:
+    """Every key point missed, without evidence or credit: what an answer that explains nothing (a restated
+    question, a keyword list, off topic) earns, whatever the judge read in it."""
+    return [PointJudgement(verdict.key_point, "missed", 0.0, None) for verdict in verdicts]
+
+
 @dataclass(frozen=True)
 class PointTally:
     """How many key points were made and contradicted, of how many, and the credit the score counts."""

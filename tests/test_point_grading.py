@@ -1,6 +1,6 @@
-"""The offline grade with the key-point judge: each key point made (quoting the answer), contradicted (quoting the
-false claim, which costs the score and is named in the feedback) or missed; without the judge's weights the grade
-says so and is graded as before."""
+"""The offline grade with the key-point judge: each key point made (quoting the answer) or missed, the score
+following how sure the grader is of each; the path a false claim takes (quoted, named, costing the score) under a
+calibration that calls claims false; without the judge's weights the grade says so and is graded as before."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.fit_points import weights_digest
 from interviewer.grading import INJECTION_MARGIN, GradingService
-from interviewer.judge import Judge, PointJudgement
+from interviewer.judge import JUDGE_PATH, Judge, PointJudgement
 from interviewer.knowledge import Question, load_bank
 from interviewer.llm_grader import LLMGrader
 from interviewer.models import Reference
@@ -107,6 +108,11 @@ def test_the_shipped_calibration_never_calls_a_claim_false() -> None:
     assert not calibration.calls_false_claims
     readings = [(strength, s, c) for strength in np.linspace(-0.5, 1.5, 21) for s in (0, 0.5, 1) for c in (0, 0.5, 1)]
     assert {calibration.status(features)[0] for features in readings} == {"missed", "made"}
+
+
+def test_the_shipped_calibration_was_fitted_on_the_shipped_judge() -> None:
+    # A judge retrained without `python -m bench.fit_points` would be read through another judge's thresholds.
+    assert load_point_calibration().about["judge_sha256"] == weights_digest(JUDGE_PATH)
 
 
 def test_the_shipped_calibration_says_where_each_number_came_from() -> None:
