@@ -66,10 +66,13 @@ def communication(answer: str, flags: Sequence[Flag]) -> float:
     return score
 
 
+NOTHING_EXPLAINED = "Nothing can be credited yet: the answer does not explain anything the question asks."
+
+
 def strengths(covered: Sequence[str], measures: Measures, flags: Sequence[Flag]) -> str:
     """Name what was made well, or say plainly that nothing can be credited yet."""
     if EXPLAINS_NOTHING & set(flags):
-        return "Nothing can be credited yet: the answer does not explain anything the question asks."
+        return NOTHING_EXPLAINED
     if covered:
         return f"You made these points: {_listing(covered)}."
     if measures.soft_precision >= 0.6:
@@ -77,9 +80,10 @@ def strengths(covered: Sequence[str], measures: Measures, flags: Sequence[Flag])
     return "Nothing to credit yet: little of the answer is about what the question asks."
 
 
-def improvements(missed: Sequence[str], flags: Sequence[Flag]) -> str:
-    """Flag-specific advice first, then the missed key points by name."""
+def improvements(missed: Sequence[str], flags: Sequence[Flag], corrections: Sequence[str] = ()) -> str:
+    """Flag-specific advice first, then each false claim corrected, then the missed key points by name."""
     advice = [_FLAG_ADVICE[flag] for flag in flags if flag in _FLAG_ADVICE]
+    advice += corrections
     if missed:
         advice.append(f"Add: {_listing(missed)}.")
     if not advice:
@@ -95,7 +99,7 @@ def _quoted(evidence: str | None) -> str:
 def judged_strengths(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Flag]) -> str:
     """What was right, quoting the candidate's words that make each point."""
     if EXPLAINS_NOTHING & set(flags):
-        return "Nothing can be credited yet: the answer does not explain anything the question asks."
+        return NOTHING_EXPLAINED
     made = [verdict for verdict in verdicts if verdict.status == "made"]
     if not made:
         return "No key point is clearly made yet."
@@ -105,19 +109,14 @@ def judged_strengths(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Flag])
 
 
 def judged_improvements(verdicts: Sequence[KeyPointVerdict], flags: Sequence[Flag]) -> str:
-    """Flag advice, then each false claim quoted with what is right, then the key points still to add."""
-    advice = [_FLAG_ADVICE[flag] for flag in flags if flag in _FLAG_ADVICE]
-    advice += [
+    """`improvements` from the judge's verdicts: each false claim quoted with what is right."""
+    corrections = [
         f"You said {_quoted(v.evidence)}, but that is not right: {v.key_point.rstrip('.')}."
         for v in verdicts
         if v.status == "contradicted"
     ]
     missed = [verdict.key_point for verdict in verdicts if verdict.status == "missed"]
-    if missed:
-        advice.append(f"Still to add: {_listing(missed)}.")
-    if not advice:
-        advice.append("All key points are there; lead with the main point and give one concrete number or example.")
-    return " ".join(advice)
+    return improvements(missed, flags, corrections)
 
 
 def judged_reasoning(tally: PointTally, calibration: PointCalibration, score: float, flags: Sequence[Flag]) -> str:

@@ -37,7 +37,6 @@ from interviewer.offline_features import (
 )
 from interviewer.offline_feedback import (
     EXPLAINS_NOTHING,
-    communication,
     criteria,
     empty_assessment,
     improvements,
@@ -338,20 +337,25 @@ def assess_judged(
         flags.append("false_claims")
     rule = point_calibration.rule
     score = capped_score(tally.score(rule), inspection.flags)
+    measured = criteria(score, measures, tally.made, inspection.text, flags)
     if EXPLAINS_NOTHING & set(flags):
-        correctness = score
+        correctness = measured.correctness
     elif point_calibration.calls_false_claims:
-        correctness = tally.claims_correctness(score)
+        correctness = round(tally.claims_correctness(score), 1)
     else:  # nothing is ever read as false: how much of the answer the reference supports, at most a point above
-        correctness = min(5 * measures.soft_precision, 5.0, score + 1.0)
-    talk = min(communication(inspection.text, flags), round(score + 1.0, 1))
-    depth = 0.0 if EXPLAINS_NOTHING & set(flags) else 5 * min(1.0, 2 * measures.sentence_reach)
+        correctness = min(measured.correctness, score + 1.0)
     verdicts = verdicts_for_grade(judged)
     assessment = Assessment(
         reasoning=judged_reasoning(tally, point_calibration, score, flags),
         key_points_covered=[v.key_point for v in verdicts if v.status == "made"],
         key_points_missed=[v.key_point for v in verdicts if v.status != "made"],
-        criteria=tally.criteria(correctness, min(depth, score + 1.0), talk),
+        criteria=measured.model_copy(
+            update={
+                "correctness": correctness,
+                "completeness": tally.completeness,
+                "depth": min(measured.depth, score + 1.0),
+            }
+        ),
         score=score,
         strengths=judged_strengths(verdicts, flags),
         improvements=judged_improvements(verdicts, flags),

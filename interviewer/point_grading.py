@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from interviewer.grade import CriterionScores, KeyPointVerdict
+from interviewer.grade import KeyPointVerdict
 from interviewer.judge import Judge, PointEvidence, PointJudgement
 from interviewer.point_calibration import PointCalibration, ScoreRule
 from interviewer.wording import clauses, sentences
@@ -94,14 +94,10 @@ class PointTally:
         """The score the rule gives this tally."""
         return rule.score(self.credit, self.contradicted, self.total)
 
-    def criteria(self, correctness: float, depth: float, communication: float) -> CriterionScores:
-        """Completeness from the share of the key points credited; the other criteria come from the caller."""
-        return CriterionScores(
-            correctness=round(correctness, 1),
-            completeness=round(5.0 * self.credit / max(1, self.total), 1),
-            depth=round(depth, 1),
-            communication=round(communication, 1),
-        )
+    @property
+    def completeness(self) -> float:
+        """The share of the key points credited, on 0-5."""
+        return round(5.0 * self.credit / max(1, self.total), 1)
 
     def claims_correctness(self, score: float) -> float:
         """Correctness from the claims judged: the false claims against the points made (an answer that makes no
